@@ -1,0 +1,3 @@
+from lading.cli.main import main
+
+raise SystemExit(main())

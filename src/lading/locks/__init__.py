@@ -1,0 +1,27 @@
+"""Readers and writers of every lock format. ``read`` dispatches on the detected format."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Optional
+
+from lading.model import Lock, LockFormat
+
+_READERS: dict[LockFormat, str] = {
+    "pylock": "lading.locks.pylock",
+    "uv": "lading.locks.uvlock",
+    "poetry": "lading.locks.poetry",
+    "pipfile": "lading.locks.pipfile",
+    "pdm": "lading.locks.pdm",
+    "requirements": "lading.locks.requirements",
+}
+
+
+def read(path: Path, fmt: Optional[LockFormat] = None) -> Lock:
+    from lading.locks.detect import format_of
+
+    fmt = fmt or format_of(path)
+    module = importlib.import_module(_READERS[fmt])
+    lock: Lock = module.read(path)
+    return lock
