@@ -1,0 +1,1 @@
+"""The command line: argument parsing and printing. The only code that writes to stdout or exits."""
