@@ -192,6 +192,30 @@ class Selected:
     pending: Optional[PendingFiles] = None
     index: Optional[str] = None
 
+    @property
+    def version(self) -> Optional[str]:
+        """The locked version; for a direct archive that records none, the one its file name states."""
+        if self.package.version is not None:
+            return str(self.package.version)
+        if isinstance(self.source, PackageArchive):
+            return archive_version(self.source)
+        return None
+
+
+def archive_version(archive: PackageArchive) -> Optional[str]:
+    from urllib.parse import urlparse
+
+    from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
+
+    location = archive.path or urlparse(archive.url or "").path
+    filename = location.rsplit("/", 1)[-1]
+    try:
+        if filename.endswith(".whl"):
+            return str(parse_wheel_filename(filename)[1])
+        return str(parse_sdist_filename(filename)[1])
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+
 
 SkipReason = Literal["marker", "group", "no-compatible-artifact"]
 

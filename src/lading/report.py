@@ -135,7 +135,7 @@ def selection(sel: Selection, *, default_index: Optional[str], note: Optional[st
         "packages": [
             {
                 "name": s.package.name,
-                "version": str(s.package.version) if s.package.version else None,
+                "version": s.version,
                 "artifact": artifact(s),
                 "source": origin_source(s, default_index),
             }

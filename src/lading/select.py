@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import Optional
 
 from packaging.markers import Marker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.pylock import Package, PackageDirectory, Pylock, PylockSelectError
@@ -57,8 +58,8 @@ def _choices(what: str, names: list[str]) -> str:
     return f"this lock defines the {what}: {', '.join(names)}"
 
 
-def select(lock: Lock, target: Target, request: GroupRequest = GroupRequest()) -> Selection:
-    groups, extras = resolve_groups(lock, request)
+def select(lock: Lock, target: Target, request: Optional[GroupRequest] = None) -> Selection:
+    groups, extras = resolve_groups(lock, request or GroupRequest())
     positions = {id(p): i for i, p in enumerate(lock.packages)}
     stand_ins = [replace_sources(p) for p in lock.packages]
     by_stand_in = {id(s): i for i, s in enumerate(stand_ins)}
@@ -120,7 +121,7 @@ def select(lock: Lock, target: Target, request: GroupRequest = GroupRequest()) -
             index=package.index,
         ))
     all_groups = frozenset(lock.groups) | frozenset(lock.default_groups)
-    for i, package in enumerate(lock.packages):
+    for i in range(len(lock.packages)):
         if i in chosen_set:
             continue
         skipped.append(_why_skipped(lock, i, environment, all_groups, frozenset(lock.extras)))
@@ -145,7 +146,7 @@ def replace_packages(pylock: Pylock, packages: list[Package]) -> Pylock:
 
 
 def _copy_package(package: Package, **changes: object) -> Package:
-    fields = {
+    fields: dict[str, object] = {
         "name": package.name,
         "version": package.version,
         "marker": package.marker,

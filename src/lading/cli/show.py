@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
             shown = f"{art['url'] or art['path']}@{(art['commit'] or '')[:12]}"
         src = report.origin_source(s, None)
         where = src.get("index") or ("default index" if src["kind"] == "index" else src["kind"])
-        rows.append((s.package.name, str(s.package.version or "-"), art["kind"], shown, where))
+        rows.append((s.package.name, s.version or "-", art["kind"], shown, where))
     print(f"{lock.path} ({lock.format}) for {selection.target.name}"
           + (f", groups: {', '.join(sorted(selection.groups))}" if selection.groups else "")
           + (f", extras: {', '.join(sorted(selection.extras))}" if selection.extras else ""))

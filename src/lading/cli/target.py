@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"wrote {args.output} ({target.name}, {len(target.tags)} tags)")
             return 0
-    if args.json or args.output is None and not args.json:
+    if args.json or (args.output is None and not args.json):
         if args.json:
             common.print_json(spec)
         else:

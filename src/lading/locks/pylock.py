@@ -10,6 +10,7 @@ from packaging.pylock import Pylock, PylockUnsupportedVersionError, PylockValida
 
 from lading._toml import load_toml
 from lading.errors import LockFormatError
+from lading.locks.staleness import Freshness
 from lading.model import Index, Lock, Origin
 
 _PACKAGE_CONTEXT = re.compile(r"^packages\[(\d+)\]\.?(.*)$")
@@ -80,10 +81,8 @@ def _locate(data: dict[str, Any], context: Optional[str]) -> tuple[Optional[str]
     return name, context
 
 
-def freshness(lock: Lock) -> "Freshness":
-    """PEP 751 records no manifest hash; PDM's own ``[tool.pdm] hashes`` is checked when PDM wrote it."""
-    from lading.locks.staleness import Freshness
-
+def freshness(lock: Lock) -> Freshness:
+    """PEP 751 records no manifest hash in the standard, so there is nothing to compare."""
     return Freshness(
         checked=False,
         fresh=True,

@@ -1,0 +1,375 @@
+"""Give every locked artifact a URL: look up on the index the files a lock names only by filename
+(poetry.lock, pdm.lock) or only by hash (Pipfile.lock, requirements.txt).
+
+The lock stays the authority: a file the index lists with another hash than the lock's is an error,
+and a hash-only package gets exactly the files of its version whose hashes the lock recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Callable, Optional, Union
+
+from packaging.pylock import Package, PackageSdist, PackageWheel
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import Version
+
+from lading.errors import IndexError_, LadingError
+from lading.index.config import IndexConfig, redact
+from lading.index.http import HttpClient, file_url_exists, strip_credentials
+from lading.index.simple import DEFAULT_WORKERS, IndexFile, PageSource, ProjectNotFound, SimpleIndex
+from lading.model import Finding, Lock, PendingFiles, expand_vars
+
+log = logging.getLogger("lading.index")
+
+OpenIndex = Callable[[str], PageSource]
+
+_STALE_HINT = (
+    "the index may be a stale or partial mirror, or the lock was made against another index "
+    "(give it with --index-url)"
+)
+
+
+class HashMismatch(IndexError_):
+    """The index lists a file under the lock's filename but with another hash."""
+
+
+class Indexes:
+    """The configured indexes as page sources, each opened once, so pages are fetched once per run.
+
+    A ``file://`` index whose directory does not exist is skipped with a warning (pip configurations
+    often name local mirrors that only exist on some machines).
+    """
+
+    def __init__(
+        self,
+        config: IndexConfig,
+        open_index: Optional[OpenIndex] = None,
+        *,
+        workers: int = DEFAULT_WORKERS,
+    ) -> None:
+        self.config = config
+        if open_index is None:
+            client = HttpClient(max_connections=workers)
+            for url in config.all():  # credentials given once apply to every URL of that host
+                client.remember(url)
+
+            def open_simple(url: str) -> PageSource:
+                return SimpleIndex(url, client, workers=workers)
+
+            open_index = open_simple
+        self._open = open_index
+        self._sources: dict[str, Optional[PageSource]] = {}
+        self._lock = threading.Lock()
+
+    def source(self, url: str) -> Optional[PageSource]:
+        key = _same_index_key(url)
+        with self._lock:
+            if key not in self._sources:
+                if url.startswith("file:") and not file_url_exists(url):
+                    log.warning("skipping the index %s: the directory does not exist", redact(url))
+                    self._sources[key] = None
+                else:
+                    self._sources[key] = self._open(url)
+            return self._sources[key]
+
+
+def complete(
+    lock: Lock,
+    indexes: Union[IndexConfig, Indexes],
+    only: Optional[Collection[int]] = None,
+    *,
+    environ: Mapping[str, str] = os.environ,
+    workers: int = DEFAULT_WORKERS,
+) -> Lock:
+    """A copy of ``lock`` whose packages at ``only`` (default: all) have URLs for their files."""
+    if isinstance(indexes, IndexConfig):
+        indexes = Indexes(indexes, workers=workers)
+    lock_default = expand_vars(lock.indexes[0].url, environ) if lock.indexes else None
+    positions = [
+        i
+        for i in range(len(lock.packages))
+        if (only is None or i in only) and (i in lock.pending or _name_only(lock.packages[i]))
+    ]
+    if not positions:
+        return lock
+    index_set = indexes
+
+    def work(i: int) -> _Completed:
+        candidates = _candidates(lock.packages[i], index_set.config, lock_default, environ)
+        try:
+            if i in lock.pending:
+                return _complete_pending(lock, i, lock.pending[i], candidates, index_set)
+            return _complete_named(lock, i, candidates, index_set)
+        except LadingError as exc:
+            raise exc.located(file=lock.path, package=lock.describe(i)) from exc.__cause__
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        done = dict(zip(positions, pool.map(work, positions)))
+
+    packages = [done[i].package if i in done else p for i, p in enumerate(lock.packages)]
+    findings = [f for i in positions for f in done[i].findings]
+    return replace(
+        lock,
+        pylock=replace(lock.pylock, packages=packages),
+        pending={i: p for i, p in lock.pending.items() if i not in done},
+        findings=(*lock.findings, *findings),
+    )
+
+
+@dataclass(frozen=True)
+class _Completed:
+    package: Package
+    findings: tuple[Finding, ...] = ()
+
+
+def _name_only(package: Package) -> bool:
+    files: list[Union[PackageWheel, PackageSdist]] = list(package.wheels or ())
+    if package.sdist is not None:
+        files.append(package.sdist)
+    return any(f.url is None and f.path is None for f in files)
+
+
+def _same_index_key(url: str) -> str:
+    return strip_credentials(url)[0].rstrip("/")
+
+
+def _candidates(
+    package: Package,
+    config: IndexConfig,
+    lock_default: Optional[str],
+    environ: Mapping[str, str],
+) -> tuple[str, ...]:
+    """The indexes to ask, in order: the package's own index, or the configured ones.
+
+    A package naming the lock's default index follows ``--index-url`` like unnamed ones do, so a
+    mirror given on the command line replaces that index; any other named index is asked alone.
+    """
+    if package.index:
+        own = expand_vars(package.index, environ)
+        defaults = {_same_index_key(u) for u in (lock_default, config.primary) if u}
+        if _same_index_key(own) not in defaults:
+            return (own,)
+    return config.all()
+
+
+def _field(lock: Lock, i: int) -> str:
+    return lock.origins[i].entry.split(" (")[0] if i < len(lock.origins) else f"packages[{i}]"
+
+
+def _iter_pages(
+    project: NormalizedName, candidates: Sequence[str], indexes: Indexes, asked: list[str]
+) -> Iterator[tuple[str, tuple[IndexFile, ...]]]:
+    for url in candidates:
+        source = indexes.source(url)
+        if source is None:
+            continue
+        asked.append(redact(source.url))
+        try:
+            page = source.get(project)
+        except ProjectNotFound:
+            continue
+        yield source.url, page.files
+
+
+def _complete_named(lock: Lock, i: int, candidates: Sequence[str], indexes: Indexes) -> _Completed:
+    package = lock.packages[i]
+    field = _field(lock, i)
+    wheels = list(package.wheels or ())
+    needed: dict[str, Union[PackageWheel, PackageSdist]] = {
+        w.filename: w for w in wheels if w.url is None and w.path is None
+    }
+    if package.sdist is not None and package.sdist.url is None and package.sdist.path is None:
+        needed[package.sdist.filename] = package.sdist
+    found: dict[str, tuple[IndexFile, str]] = {}
+    asked: list[str] = []
+    for url, files in _iter_pages(package.name, candidates, indexes, asked):
+        listed = {f.filename: f for f in files}
+        for filename, entry in needed.items():
+            if filename in found or filename not in listed:
+                continue
+            _check_hash(entry.hashes, listed[filename], filename, url, field)
+            found[filename] = (listed[filename], url)
+        if len(found) == len(needed):
+            break
+    if not found:
+        raise IndexError_(
+            f"none of the {len(needed)} files the lock names is listed on "
+            f"{_names(asked, candidates)}",
+            field=field,
+            hint=_STALE_HINT,
+        )
+    findings = tuple(
+        Finding(
+            severity="warning",
+            file=lock.path,
+            package=lock.describe(i),
+            field=field,
+            message=f"{filename} is not listed on {_names(asked, candidates)}; left out",
+        )
+        for filename in needed
+        if filename not in found
+    )
+    new_wheels = [
+        _located_wheel(w, found) for w in wheels if w.url or w.path or w.filename in found
+    ]
+    sdist = package.sdist
+    if sdist is not None and sdist.url is None and sdist.path is None:
+        sdist = _located_sdist(sdist, found[sdist.filename]) if sdist.filename in found else None
+    first_index = next(iter(found.values()))[1]
+    return _Completed(
+        package=replace(
+            package,
+            wheels=new_wheels or None,
+            sdist=sdist,
+            index=package.index or first_index,
+        ),
+        findings=findings,
+    )
+
+
+def _located_wheel(wheel: PackageWheel, found: Mapping[str, tuple[IndexFile, str]]) -> PackageWheel:
+    if wheel.url or wheel.path:
+        return wheel
+    listed = found[wheel.filename][0]
+    return PackageWheel(
+        name=wheel.name,
+        url=listed.url,
+        size=wheel.size if wheel.size is not None else listed.size,
+        upload_time=wheel.upload_time or listed.upload_time,
+        hashes=wheel.hashes,
+    )
+
+
+def _located_sdist(sdist: PackageSdist, found: tuple[IndexFile, str]) -> PackageSdist:
+    listed = found[0]
+    return PackageSdist(
+        name=sdist.name,
+        url=listed.url,
+        size=sdist.size if sdist.size is not None else listed.size,
+        upload_time=sdist.upload_time or listed.upload_time,
+        hashes=sdist.hashes,
+    )
+
+
+def _check_hash(
+    locked: Mapping[str, str], listed: IndexFile, filename: str, index: str, field: str
+) -> None:
+    """The lock and the index must agree on every algorithm both give.
+
+    An index that gives no comparable hash is accepted: the download is verified against the lock.
+    """
+    for algorithm, digest in locked.items():
+        other = listed.hashes.get(algorithm)
+        if other is not None and other.lower() != digest.lower():
+            raise HashMismatch(
+                f"{filename}: the lock has {algorithm}:{digest} but {redact(index)} lists "
+                f"{algorithm}:{other}",
+                field=field,
+                hint="the file on the index changed or the lock is wrong; do not install until "
+                "you know which (re-lock against a trusted index)",
+            )
+
+
+def _complete_pending(
+    lock: Lock, i: int, pending: PendingFiles, candidates: Sequence[str], indexes: Indexes
+) -> _Completed:
+    package = lock.packages[i]
+    field = _field(lock, i)
+    if package.version is None:
+        raise IndexError_(
+            "the lock gives no exact version, so its files cannot be looked up",
+            field=field,
+            hint="pin the requirement with == and re-lock",
+        )
+    wanted = {_parse_hash(h) for h in pending.hashes}
+    asked: list[str] = []
+    matches: list[IndexFile] = []
+    chosen_index = ""
+    for url, files in _iter_pages(package.name, candidates, indexes, asked):
+        matches = [
+            f
+            for f in files
+            if _is_release(f.filename, package.name, package.version)
+            and (not wanted or any((a, d.lower()) in wanted for a, d in f.hashes.items()))
+        ]
+        if matches:
+            chosen_index = url
+            break
+    if not matches:
+        what = "files with the locked hashes" if wanted else "files"
+        raise IndexError_(
+            f"no {what} of {package.name} {package.version} on {_names(asked, candidates)}",
+            field=field,
+            hint=_STALE_HINT,
+        )
+
+    def hashes(listed: IndexFile) -> dict[str, str]:
+        if not wanted:
+            return dict(listed.hashes)
+        return {a: d.lower() for a, d in listed.hashes.items() if (a, d.lower()) in wanted}
+
+    wheels = [
+        PackageWheel(
+            name=f.filename, url=f.url, size=f.size, upload_time=f.upload_time, hashes=hashes(f)
+        )
+        for f in matches
+        if f.filename.endswith(".whl")
+    ]
+    sdists = sorted(
+        (f for f in matches if not f.filename.endswith(".whl")),
+        key=lambda f: not f.filename.endswith(".tar.gz"),  # the standard sdist form first
+    )
+    sdist = None
+    if sdists:
+        s = sdists[0]
+        sdist = PackageSdist(
+            name=s.filename, url=s.url, size=s.size, upload_time=s.upload_time, hashes=hashes(s)
+        )
+    return _Completed(
+        package=replace(
+            package,
+            archive=None,
+            wheels=wheels or None,
+            sdist=sdist,
+            index=package.index or chosen_index,
+        )
+    )
+
+
+def _parse_hash(text: str) -> tuple[str, str]:
+    algorithm, sep, digest = text.partition(":")
+    if not sep:
+        algorithm, sep, digest = text.partition("=")
+    return algorithm.strip().lower(), digest.strip().lower()
+
+
+def _is_release(filename: str, name: NormalizedName, version: Version) -> bool:
+    """Is this file a wheel or sdist of exactly this project and version?"""
+    try:
+        if filename.endswith(".whl"):
+            file_name, file_version, _, _ = parse_wheel_filename(filename)
+        else:
+            file_name, file_version = parse_sdist_filename(filename)
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return False  # eggs, installers and other files an old index may list
+    return file_name == canonicalize_name(name) and file_version == version
+
+
+def _names(asked: Sequence[str], candidates: Sequence[str]) -> str:
+    shown = list(dict.fromkeys(asked)) or [redact(u) for u in candidates]
+    if not shown:
+        return "no index"
+    return ", ".join(shown) if len(shown) > 1 else shown[0]

@@ -1,0 +1,285 @@
+"""The simple repository API (PEP 503 HTML, PEP 691 JSON): one project page -> its files.
+
+:class:`SimpleIndex` is a :class:`PageSource` that fetches each project page at most once per run
+and can fetch many in parallel; tests and callers can supply any other :class:`PageSource`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from html.parser import HTMLParser
+from typing import Any, Optional, Protocol
+from urllib.parse import unquote, urljoin, urlsplit
+
+from packaging.utils import canonicalize_name
+
+from lading.errors import IndexError_
+from lading.index.config import redact
+from lading.index.http import Fetched, HttpClient, NotFound
+
+ACCEPT = (
+    "application/vnd.pypi.simple.v1+json, "
+    "application/vnd.pypi.simple.v1+html;q=0.2, "
+    "text/html;q=0.01"
+)
+_JSON_TYPES = frozenset({"application/vnd.pypi.simple.v1+json"})
+_HTML_TYPES = frozenset({"application/vnd.pypi.simple.v1+html", "text/html"})
+
+DEFAULT_WORKERS = 8
+
+
+class ProjectNotFound(NotFound):
+    """The index has no page for the project."""
+
+
+@dataclass(frozen=True)
+class IndexFile:
+    """One file listed on a project page; ``hashes`` are ``{algorithm: hex}``, ``url`` absolute."""
+
+    filename: str
+    url: str
+    hashes: Mapping[str, str] = field(default_factory=dict)
+    requires_python: Optional[str] = None
+    yanked: bool = False
+    size: Optional[int] = None
+    yanked_reason: Optional[str] = None
+    upload_time: Optional[datetime] = None
+    #: Hashes of the file's core metadata (PEP 658/714): ``{}`` if unhashed, None if not offered.
+    core_metadata: Optional[Mapping[str, str]] = None
+
+    def __repr__(self) -> str:
+        url = redact(self.url)
+        return f"IndexFile({self.filename!r}, url={url!r}, hashes={dict(self.hashes)!r})"
+
+
+@dataclass(frozen=True)
+class ProjectPage:
+    name: str  # canonical (PEP 503) name
+    files: tuple[IndexFile, ...]
+    url: str = ""  # where the page was read, for messages (redact before showing)
+
+
+class PageSource(Protocol):
+    """Anything that can list a project's files: a live index, a cache, a test double."""
+
+    @property
+    def url(self) -> str: ...
+
+    def get(self, project: str) -> ProjectPage:
+        """The project's page; raises :class:`ProjectNotFound` if the index does not know it."""
+        ...
+
+
+def project_url(base: str, project: str) -> str:
+    return f"{base.rstrip('/')}/{canonicalize_name(project)}/"
+
+
+class SimpleIndex:
+    """A simple-API index; each page is fetched once per instance, even across threads."""
+
+    def __init__(
+        self,
+        url: str,
+        client: Optional[HttpClient] = None,
+        *,
+        workers: int = DEFAULT_WORKERS,
+    ) -> None:
+        self._client = client if client is not None else HttpClient(max_connections=workers)
+        # The credentials stay in the client; this object and its messages know the bare URL.
+        self.url = self._client.remember(url)
+        self._workers = workers
+        self._pages: dict[str, Future[ProjectPage]] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"SimpleIndex({redact(self.url)!r})"
+
+    def get(self, project: str) -> ProjectPage:
+        name = canonicalize_name(project)
+        with self._lock:
+            future = self._pages.get(name)
+            owner = future is None
+            if future is None:
+                future = Future()
+                self._pages[name] = future
+        if owner:
+            try:
+                future.set_result(self._fetch(name))
+            except BaseException as exc:  # every waiter must see the same failure
+                future.set_exception(exc)
+        return future.result()
+
+    def prefetch(self, projects: Iterable[str]) -> None:
+        """Fetch pages in parallel so later :meth:`get` calls are answered from memory.
+
+        Failures are kept for the later :meth:`get` of that project, which re-raises them.
+        """
+        wanted = sorted({canonicalize_name(p) for p in projects})
+        if not wanted:
+            return
+        with ThreadPoolExecutor(max_workers=self._workers) as pool:
+            for future in [pool.submit(self.get, name) for name in wanted]:
+                future.exception()
+
+    def _fetch(self, name: str) -> ProjectPage:
+        url = project_url(self.url, name)
+        try:
+            fetched = self._client.fetch(url, accept=ACCEPT)
+        except NotFound:
+            raise ProjectNotFound(
+                f"project {name!r} not found on {redact(self.url)}",
+                package=name,
+                hint="check the package name and that this index serves it (stale mirror?)",
+            ) from None
+        return parse_page(fetched, name)
+
+
+def parse_page(fetched: Fetched, name: str) -> ProjectPage:
+    """Decode a fetched project page by its content type."""
+    content_type = fetched.content_type
+    try:
+        if content_type in _JSON_TYPES:
+            files = parse_json(fetched.body, fetched.url)
+        elif content_type in _HTML_TYPES or not content_type:
+            files = parse_html(fetched.body.decode("utf-8", errors="replace"), fetched.url)
+        else:
+            raise IndexError_(
+                f"{redact(fetched.url)} answered {content_type!r}, not a simple-API page",
+                package=name,
+                hint="the index URL must point at a simple repository API (PEP 503/691)",
+            )
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise IndexError_(
+            f"cannot parse the project page {redact(fetched.url)}: {exc}",
+            package=name,
+            hint="the index served a malformed page; try again or use another index",
+        ) from None
+    return ProjectPage(name=name, files=files, url=fetched.url)
+
+
+def parse_json(body: bytes, page_url: str) -> tuple[IndexFile, ...]:
+    """A PEP 691 JSON page."""
+    data = json.loads(body)
+    if not isinstance(data, dict):
+        raise ValueError("the JSON page is not an object")
+    version = str(data.get("meta", {}).get("api-version", "1.0"))
+    if not version.startswith("1."):
+        raise ValueError(f"unsupported simple API version {version}")
+    files = data.get("files")
+    if not isinstance(files, list):
+        raise ValueError("'files' is not a list")
+    return tuple(_json_file(entry, page_url) for entry in files)
+
+
+def _json_file(entry: Any, page_url: str) -> IndexFile:
+    if not isinstance(entry, dict) or not isinstance(entry.get("filename"), str):
+        raise ValueError(f"file entry without a filename: {entry!r:.80}")
+    yanked = entry.get("yanked", False)
+    hashes = entry.get("hashes") or {}
+    metadata = entry.get("core-metadata", entry.get("dist-info-metadata"))
+    size = entry.get("size")
+    return IndexFile(
+        filename=entry["filename"],
+        url=urljoin(page_url, str(entry["url"])),
+        hashes={str(k): str(v).lower() for k, v in dict(hashes).items()},
+        requires_python=entry.get("requires-python") or None,
+        yanked=bool(yanked),
+        yanked_reason=yanked if isinstance(yanked, str) else None,
+        size=size if isinstance(size, int) else None,
+        upload_time=_datetime(entry.get("upload-time")),
+        core_metadata=_metadata_hashes(metadata),
+    )
+
+
+def _datetime(value: object) -> Optional[datetime]:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None  # a display-only fact: an odd timestamp must not stop an install
+
+
+def _metadata_hashes(value: object) -> Optional[Mapping[str, str]]:
+    if value is None or value is False:
+        return None
+    if isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items()}
+    if isinstance(value, str) and "=" in value:  # HTML attribute form: "sha256=<hex>"
+        algorithm, _, digest = value.partition("=")
+        return {algorithm: digest}
+    return {}
+
+
+def parse_html(text: str, page_url: str) -> tuple[IndexFile, ...]:
+    """A PEP 503 HTML page: every anchor is a file; the fragment carries its hash."""
+    parser = _AnchorParser()
+    parser.feed(text)
+    parser.close()
+    base = urljoin(page_url, parser.base) if parser.base else page_url
+    return tuple(_html_file(attrs, label, base) for attrs, label in parser.anchors)
+
+
+def _html_file(attrs: Mapping[str, Optional[str]], label: str, base: str) -> IndexFile:
+    href = attrs.get("href") or ""
+    url, _, fragment = urljoin(base, href).partition("#")
+    hashes: dict[str, str] = {}
+    if "=" in fragment:
+        algorithm, _, digest = fragment.partition("=")
+        hashes[algorithm] = digest.lower()
+    filename = label.strip() or unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    yanked = "data-yanked" in attrs
+    metadata = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata"))
+    has_metadata = "data-core-metadata" in attrs or "data-dist-info-metadata" in attrs
+    return IndexFile(
+        filename=filename,
+        url=url,
+        hashes=hashes,
+        # html.parser has already turned "&gt;=3.8" into ">=3.8".
+        requires_python=attrs.get("data-requires-python") or None,
+        yanked=yanked,
+        yanked_reason=(attrs.get("data-yanked") or "") if yanked else None,
+        core_metadata=_metadata_hashes(metadata if metadata is not None else has_metadata),
+    )
+
+
+class _AnchorParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.anchors: list[tuple[dict[str, Optional[str]], str]] = []
+        self.base: Optional[str] = None
+        self._open: Optional[dict[str, Optional[str]]] = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, Optional[str]]]) -> None:
+        if tag == "base" and self.base is None:
+            self.base = dict(attrs).get("href")
+        elif tag == "a":
+            self._finish()
+            found = dict(attrs)
+            if found.get("href"):
+                self._open = found
+                self._text = []
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a":
+            self._finish()
+
+    def close(self) -> None:
+        super().close()
+        self._finish()
+
+    def _finish(self) -> None:
+        if self._open is not None:
+            self.anchors.append((self._open, "".join(self._text)))
+        self._open = None
+        self._text = []

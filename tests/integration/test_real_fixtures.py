@@ -1,0 +1,165 @@
+"""The locks that real tools wrote (tests/fixtures/real): lading selects what the tool's own installer
+installed, its exports install the same set through pip, and verify --deploy notices a changed manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from packaging.utils import canonicalize_name
+
+from lading.cli.main import main
+from tests.conftest import RealFixture, materialize, real_fixtures
+from tests.integration.conftest import fresh_venv, installed, pip_command
+
+FIXTURES = real_fixtures()
+pytestmark = pytest.mark.skipif(not FIXTURES, reason="no real-tool fixtures generated")
+
+
+def ids(fixtures: list[RealFixture]) -> list[str]:
+    return [f.id for f in fixtures]
+
+
+@pytest.fixture
+def fixture_copy(request: pytest.FixtureRequest, tmp_path: Path) -> RealFixture:
+    fixture: RealFixture = request.param
+    return materialize(fixture, tmp_path)
+
+
+def show_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, object]:
+    capsys.readouterr()
+    code = main(["show", *args, "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "Traceback" not in captured.err
+    result: dict[str, object] = json.loads(captured.out)
+    return result
+
+
+def project_names(fixture: RealFixture, report: dict[str, object]) -> set[str]:
+    """The project itself (a directory source): the tools' installs above leave it out."""
+    return {str(p["name"]) for p in report["packages"]  # type: ignore[attr-defined]
+            if p["artifact"]["kind"] == "directory"}
+
+
+def selected_versions(fixture: RealFixture, report: dict[str, object]) -> dict[str, str]:
+    own = project_names(fixture, report)
+    return {str(p["name"]): str(p["version"]) for p in report["packages"]  # type: ignore[attr-defined]
+            if p["name"] not in own}
+
+
+@pytest.mark.parametrize("fixture_copy", FIXTURES, ids=ids(FIXTURES), indirect=True)
+def test_show_selects_what_the_tools_own_installer_installed(
+    fixture_copy: RealFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = show_json(capsys, str(fixture_copy.lock_path))
+    expected = {canonicalize_name(k): v for k, v in fixture_copy.expected["installed"].items()}
+    assert selected_versions(fixture_copy, report) == expected
+
+
+PY39 = [f for f in FIXTURES if "installed_py39" in f.expected]
+
+
+@pytest.mark.parametrize("fixture_copy", PY39, ids=ids(PY39), indirect=True)
+def test_show_for_python_39_picks_the_older_side_of_a_split(
+    fixture_copy: RealFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from glob import glob
+
+    pythons = sorted(glob(str(Path.home() / ".pyenv/versions/3.9.*/bin/python")))
+    try:
+        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True).stdout.strip()
+        pythons = sorted(glob(f"{root}/versions/3.9.*/bin/python")) or pythons
+    except FileNotFoundError:
+        pass
+    if not pythons:
+        pytest.skip("no Python 3.9 interpreter (pyenv) on this machine")
+    report = show_json(capsys, str(fixture_copy.lock_path), "--python", pythons[-1])
+    expected = {canonicalize_name(k): v for k, v in fixture_copy.expected["installed_py39"].items()}
+    assert selected_versions(fixture_copy, report) == expected
+
+
+def _stale_manifest(fixture: RealFixture) -> Path:
+    """Add a dependency to the manifest beside the lock, the way a user would edit it."""
+    import tomlkit
+
+    d = fixture.directory
+    if (d / "Pipfile").exists() and fixture.expected["lock"] == "Pipfile.lock":
+        doc = tomlkit.parse((d / "Pipfile").read_text())
+        doc.setdefault("packages", tomlkit.table())["six"] = "*"
+        (d / "Pipfile").write_text(tomlkit.dumps(doc))
+        return d / "Pipfile"
+    if (d / "requirements.in").exists() and fixture.expected["lock"].endswith(".txt"):
+        with (d / "requirements.in").open("a") as handle:
+            handle.write("\nsix>=1.16\n")
+        return d / "requirements.in"
+    pyproject = d / "pyproject.toml"
+    doc = tomlkit.parse(pyproject.read_text())
+    if "project" in doc and "dependencies" in doc["project"]:
+        doc["project"]["dependencies"].append("six>=1.16")
+    else:
+        doc["tool"]["poetry"]["dependencies"]["six"] = ">=1.16"
+    pyproject.write_text(tomlkit.dumps(doc))
+    return pyproject
+
+
+VERIFIABLE = [f for f in FIXTURES if f.expected.get("staleness", True)]
+
+
+@pytest.mark.parametrize("fixture_copy", VERIFIABLE, ids=ids(VERIFIABLE), indirect=True)
+def test_verify_deploy_passes_fresh_and_fails_after_the_manifest_gains_a_dependency(
+    fixture_copy: RealFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lock = str(fixture_copy.lock_path)
+    assert main(["verify", "--deploy", lock]) == 0, capsys.readouterr()
+    capsys.readouterr()
+    manifest = _stale_manifest(fixture_copy)
+    assert main(["verify", "--deploy", lock]) == 1
+    out = capsys.readouterr().out
+    assert "out of date" in out and manifest.name in out
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("fixture_copy", FIXTURES, ids=ids(FIXTURES), indirect=True)
+def test_pylock_export_installs_the_same_set_through_pip(
+    fixture_copy: RealFixture, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pip = pip_command()
+    report = show_json(capsys, str(fixture_copy.lock_path))
+    own = project_names(fixture_copy, report)
+    out = tmp_path / "export" / "pylock.toml"
+    assert main(["export", str(fixture_copy.lock_path), "--to", "pylock", "-o", str(out)]) == 0
+    python = fresh_venv(tmp_path / "venv")
+    subprocess.run([*pip, "--python", str(python), "install", "-q", "--no-input", "-r", str(out)],
+                   check=True, cwd=out.parent)
+    got = {k: v for k, v in installed(python).items() if k not in own}
+    expected = {canonicalize_name(k): v for k, v in fixture_copy.expected["installed"].items()}
+    assert got == expected
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("fixture_copy", FIXTURES, ids=ids(FIXTURES), indirect=True)
+def test_requirements_export_installs_the_same_set_with_require_hashes(
+    fixture_copy: RealFixture, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pip = pip_command()
+    report = show_json(capsys, str(fixture_copy.lock_path))
+    own = project_names(fixture_copy, report)
+    out = tmp_path / "requirements.txt"
+    assert main(["export", str(fixture_copy.lock_path), "--to", "requirements", "-o", str(out)]) == 0
+    text = out.read_text()
+    # the project itself is a local directory: pip cannot hash it, so it is installed apart
+    text = "\n".join(line for line in text.splitlines() if not re.match(r"^(-e )?\.(/)?(\s|$)", line))
+    lines = [ln for ln in text.splitlines() if not any(
+        ln.startswith(f"{name} @ ") or ln.startswith("-e ") for name in own)]
+    out.write_text("\n".join(lines) + "\n")
+    python = fresh_venv(tmp_path / "venv")
+    subprocess.run([*pip, "--python", str(python), "install", "-q", "--no-input", "--no-deps",
+                    "--require-hashes", "-r", str(out)], check=True)
+    got = {k: v for k, v in installed(python).items() if k not in own}
+    expected = {canonicalize_name(k): v for k, v in fixture_copy.expected["installed"].items()}
+    assert got == expected
