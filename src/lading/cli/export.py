@@ -48,10 +48,14 @@ def run(args: argparse.Namespace) -> int:
         text = export.to_pylock(complete, groups=groups, extras=extras, selection=selection,
                                 output_dir=output_dir)
     elif args.to == "requirements":
+        urls = [ix.url for ix in lock.indexes]
+        if args.index_url:
+            urls = [args.index_url, *(u for u in urls if u != args.index_url)]
         text = export.to_requirements(lock, groups=groups, extras=extras, selection=selection,
-                                      output_dir=output_dir)
+                                      index_url=urls[0] if urls else None, extra_index_urls=tuple(urls[1:]))
     else:
-        text = export.to_pipfile_lock(lock, groups=groups, extras=extras, selection=selection)
+        text = export.to_pipfile_lock(lock, groups=groups, extras=extras, selection=selection,
+                                      output_dir=output_dir)
     common.write_output(text, args.output)
     if args.output is not None:
         common.note(f"wrote {args.output}")
