@@ -84,43 +84,79 @@ def test_show_for_python_39_picks_the_older_side_of_a_split(
 
 
 def _stale_manifest(fixture: RealFixture) -> Path:
-    """Add a dependency to the manifest beside the lock, the way a user would edit it."""
+    """Add a dependency none of the fixtures locks to the manifest beside the lock, as a user would."""
     import tomlkit
 
     d = fixture.directory
-    if (d / "Pipfile").exists() and fixture.expected["lock"] == "Pipfile.lock":
+    if fixture.expected["lock"] == "Pipfile.lock":
         doc = tomlkit.parse((d / "Pipfile").read_text())
-        doc.setdefault("packages", tomlkit.table())["six"] = "*"
+        doc.setdefault("packages", tomlkit.table())["tabulate"] = "*"
         (d / "Pipfile").write_text(tomlkit.dumps(doc))
         return d / "Pipfile"
-    if (d / "requirements.in").exists() and fixture.expected["lock"].endswith(".txt"):
+    if fixture.expected["lock"].endswith(".txt"):
         with (d / "requirements.in").open("a") as handle:
-            handle.write("\nsix>=1.16\n")
+            handle.write("\ntabulate>=0.9\n")
         return d / "requirements.in"
     pyproject = d / "pyproject.toml"
     doc = tomlkit.parse(pyproject.read_text())
     if "project" in doc and "dependencies" in doc["project"]:
-        doc["project"]["dependencies"].append("six>=1.16")
+        doc["project"]["dependencies"].append("tabulate>=0.9")
     else:
-        doc["tool"]["poetry"]["dependencies"]["six"] = ">=1.16"
+        doc["tool"]["poetry"]["dependencies"]["tabulate"] = ">=0.9"
     pyproject.write_text(tomlkit.dumps(doc))
     return pyproject
 
 
-VERIFIABLE = [f for f in FIXTURES if f.expected.get("staleness", True)]
+def _has_manifest(fixture: RealFixture) -> bool:
+    fmt = fixture.expected.get("format")
+    if fmt == "pylock":
+        return False  # PEP 751 records no manifest hash
+    if fmt == "requirements":
+        return (fixture.directory / "requirements.in").exists()  # uv export output has no .in
+    return True
 
 
-@pytest.mark.parametrize("fixture_copy", VERIFIABLE, ids=ids(VERIFIABLE), indirect=True)
+#: Locks the real tool wrote with a remote artifact it did not hash: verify must call them unsound.
+#: poetry 1.1 records `six = []` in [metadata.files] for a direct URL dependency.
+UNSOUND_AS_WRITTEN = {"split/poetry11": "six"}
+
+CHECKABLE = [f for f in FIXTURES if _has_manifest(f)]
+UNCHECKABLE = [f for f in FIXTURES if not _has_manifest(f)]
+
+
+def verify_json(capsys: pytest.CaptureFixture[str], lock: str) -> tuple[int, dict[str, object]]:
+    capsys.readouterr()
+    code = main(["verify", "--deploy", "--json", lock])
+    return code, json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("fixture_copy", CHECKABLE, ids=ids(CHECKABLE), indirect=True)
 def test_verify_deploy_passes_fresh_and_fails_after_the_manifest_gains_a_dependency(
     fixture_copy: RealFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
     lock = str(fixture_copy.lock_path)
-    assert main(["verify", "--deploy", lock]) == 0, capsys.readouterr()
-    capsys.readouterr()
+    code, report = verify_json(capsys, lock)
+    assert report["freshness"] == {**report["freshness"], "checked": True, "fresh": True}  # type: ignore[dict-item]
+    unsound = UNSOUND_AS_WRITTEN.get(fixture_copy.id)
+    if unsound:
+        assert code == 1 and not report["sound"]
+        assert any(unsound in str(p["package"]) for p in report["problems"])  # type: ignore[attr-defined]
+    else:
+        assert code == 0, report["problems"]
     manifest = _stale_manifest(fixture_copy)
+    capsys.readouterr()
     assert main(["verify", "--deploy", lock]) == 1
     out = capsys.readouterr().out
     assert "out of date" in out and manifest.name in out
+
+
+@pytest.mark.parametrize("fixture_copy", UNCHECKABLE, ids=ids(UNCHECKABLE), indirect=True)
+def test_verify_deploy_accepts_a_sound_lock_without_manifest_and_says_freshness_was_not_checked(
+    fixture_copy: RealFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["verify", "--deploy", str(fixture_copy.lock_path)]) == 0
+    assert "not checked" in capsys.readouterr().err
 
 
 @pytest.mark.integration

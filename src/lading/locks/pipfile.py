@@ -273,16 +273,32 @@ def _entry(
     source, is_pending = _source(entry, hashes, fail, findings, path, label, where)
     if is_pending and version is None:
         from_manifest = _manifest_markers(manifest_section.get(name), fail)
-        if markers is None and from_manifest:
-            condition = graph.atom(from_manifest)
         written = entry.get("version", "no version")
-        findings.append(Finding(
-            severity="deploy-error",
-            file=path,
-            message=f"not pinned: {written!r} (pipenv did not lock this entry to an exact version)",
-            package=label,
-            field=f"{where}.version",
-        ))
+        if markers is None and from_manifest:
+            # pipenv drops a Pipfile marker such as sys_platform = "== 'win32'" and writes the entry
+            # unlocked: restore it from the Pipfile.
+            condition = graph.atom(from_manifest)
+        if markers is not None or from_manifest:
+            # pipenv writes "*" for entries its resolver could not lock on the locking machine (a
+            # Windows-only package locked on Linux). They matter only where their marker holds, so they
+            # are an error only when a target selects them (install --deploy), not for the whole lock.
+            restored = "" if markers is not None else f"; its marker was restored from the Pipfile: {from_manifest}"
+            findings.append(Finding(
+                severity="warning",
+                file=path,
+                message=f"not pinned: {written!r}{restored} (refused under --deploy on a target where "
+                "its marker holds)",
+                package=label,
+                field=f"{where}.version",
+            ))
+        else:
+            findings.append(Finding(
+                severity="deploy-error",
+                file=path,
+                message=f"not pinned: {written!r} (pipenv did not lock this entry to an exact version)",
+                package=label,
+                field=f"{where}.version",
+            ))
     elif is_pending and not hashes:
         findings.append(Finding(
             severity="deploy-error",
