@@ -32,7 +32,7 @@ def fixture_copy(request: pytest.FixtureRequest, tmp_path: Path) -> RealFixture:
 
 def show_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, object]:
     capsys.readouterr()
-    code = main(["show", *args, "--json"])
+    code = main(["show", *args, "--json", "--offline"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "Traceback" not in captured.err

@@ -7,11 +7,14 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from lading import locks
 from lading.locks.detect import Found, find
 from lading.model import GroupRequest, Lock, Target
+
+if TYPE_CHECKING:
+    from lading.index.config import IndexConfig
 
 
 def add_lock_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,6 +70,20 @@ def target(args: argparse.Namespace) -> Target:
     from lading.target import resolve_target
 
     return resolve_target(getattr(args, "python", None), getattr(args, "platform", None))
+
+
+def index_config(index_url: Optional[str], lock: Lock) -> Optional[IndexConfig]:
+    """Where files are looked up; None when no index is configured anywhere (then nothing is looked up)."""
+    from lading.errors import IndexError_
+    from lading.index.config import default_indexes
+
+    try:
+        return default_indexes(index_url, (), lock)
+    except IndexError_ as exc:
+        if index_url is not None:
+            raise
+        warn(exc.headline)
+        return None
 
 
 def note(message: str) -> None:

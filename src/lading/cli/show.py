@@ -6,6 +6,8 @@ import argparse
 
 from lading import report
 from lading.cli import common
+from lading.errors import IndexError_
+from lading.index.config import redact
 from lading.select import select
 
 
@@ -18,15 +20,31 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     common.add_lock_arguments(parser)
     common.add_target_arguments(parser)
     common.add_group_arguments(parser)
+    parser.add_argument("--index-url", metavar="URL", help="the index to look files up on")
+    parser.add_argument("--offline", action="store_true",
+                        help="do not look up files that the lock records by hash only (Pipfile.lock, "
+                        "requirements.txt); show their hashes instead")
     common.add_json_argument(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     lock, found = common.load_lock(args)
-    selection = select(lock, common.target(args), common.group_request(args))
+    target = common.target(args)
+    request = common.group_request(args)
+    selection = select(lock, target, request)
+    index = common.index_config(args.index_url, lock)
+    pending = {lock.packages.index(s.package) for s in selection.selected if s.pending is not None}
+    if pending and not args.offline and index is not None:
+        from lading.index.complete import complete
+
+        try:
+            selection = select(complete(lock, index, only=pending), target, request)
+        except IndexError_ as exc:
+            common.warn(f"{exc.headline}; showing hashes only")
+    default_index = redact(index.primary) if index else None
     if args.json:
-        common.print_json(report.selection(selection, default_index=None, note=found.note))
+        common.print_json(report.selection(selection, default_index=default_index, note=found.note))
         return 0
     for f in lock.findings:
         common.warn(str(f))
@@ -38,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
             shown = f"(by hash, {len(art['hashes'])} known)"
         elif art["kind"] == "vcs":
             shown = f"{art['url'] or art['path']}@{(art['commit'] or '')[:12]}"
-        src = report.origin_source(s, None)
+        src = report.origin_source(s, default_index)
         where = src.get("index") or ("default index" if src["kind"] == "index" else src["kind"])
         rows.append((s.package.name, s.version or "-", art["kind"], shown, where))
     print(f"{lock.path} ({lock.format}) for {selection.target.name}"
