@@ -58,6 +58,8 @@ class Index:
     url: str
     name: Optional[str] = None
     verify_ssl: bool = True
+    #: An extra index (requirements.txt ``--extra-index-url``): searched too, never the lock's default.
+    extra: bool = False
 
     def expanded(self, environ: Optional[Mapping[str, str]] = None) -> str:
         return expand_vars(self.url, environ)
@@ -154,6 +156,13 @@ class Lock:
     def extras(self) -> tuple[str, ...]:
         return tuple(self.pylock.extras or ())
 
+    def is_project(self, i: int) -> bool:
+        """Whether package ``i`` is the project itself: the source tree the lock sits in."""
+        directory = self.pylock.packages[i].directory
+        if directory is None:
+            return False
+        return (self.path.parent / directory.path).resolve() == self.path.parent.resolve()
+
     def describe(self, i: int) -> str:
         package = self.pylock.packages[i]
         return f"{package.name} {package.version}" if package.version else str(package.name)
@@ -182,6 +191,7 @@ class GroupRequest:
     dev: bool = False
     all_groups: bool = False
     all_extras: bool = False
+    no_project: bool = False
 
 
 @dataclass(frozen=True)
@@ -217,7 +227,7 @@ def archive_version(archive: PackageArchive) -> Optional[str]:
         return None
 
 
-SkipReason = Literal["marker", "group", "no-compatible-artifact"]
+SkipReason = Literal["marker", "group", "no-compatible-artifact", "project"]
 
 
 @dataclass(frozen=True)

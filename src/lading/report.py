@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from lading.index.config import redact
 from lading.model import (
     Finding,
     Lock,
@@ -85,7 +86,8 @@ def origin_source(selected: Selected, default_index: Optional[str]) -> dict[str,
     if isinstance(source, (PackageWheel, PackageSdist)) or selected.pending is not None:
         return {
             "kind": "index",
-            "index": selected.index or default_index,
+            # A lock may name a package's index with its credentials in the URL: never show them.
+            "index": redact(selected.index) if selected.index else default_index,
             "entry": str(selected.origin),
         }
     kind = {

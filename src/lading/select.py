@@ -24,6 +24,12 @@ _STAND_IN = PackageDirectory(path=".")
 
 def resolve_groups(lock: Lock, request: GroupRequest) -> tuple[frozenset[str], frozenset[str]]:
     """The dependency groups and extras a request means for this lock; unknown names are errors."""
+
+    def _usage(error: SelectionError) -> SelectionError:
+        # The README: a group or extra name the lock does not define is a usage error (exit 2).
+        error.exit_code = 2
+        return error
+
     known_groups = set(lock.groups) | set(lock.default_groups)
     groups = set(lock.default_groups)
     if request.dev:
@@ -32,22 +38,22 @@ def resolve_groups(lock: Lock, request: GroupRequest) -> tuple[frozenset[str], f
         groups |= known_groups
     for group in request.groups:
         if group not in known_groups:
-            raise SelectionError(
+            raise _usage(SelectionError(
                 f"unknown dependency group {group!r}",
                 file=lock.path,
                 field="--group",
                 hint=_choices("groups", sorted(known_groups)),
-            )
+            ))
         groups.add(group)
     extras = set(lock.extras) if request.all_extras else set()
     for extra in request.extras:
         if extra not in lock.extras:
-            raise SelectionError(
+            raise _usage(SelectionError(
                 f"unknown extra {extra!r}",
                 file=lock.path,
                 field="--extra",
                 hint=_choices("extras", sorted(lock.extras)),
-            )
+            ))
         extras.add(extra)
     return frozenset(groups), frozenset(extras)
 
@@ -59,7 +65,8 @@ def _choices(what: str, names: list[str]) -> str:
 
 
 def select(lock: Lock, target: Target, request: Optional[GroupRequest] = None) -> Selection:
-    groups, extras = resolve_groups(lock, request or GroupRequest())
+    request = request or GroupRequest()
+    groups, extras = resolve_groups(lock, request)
     positions = {id(p): i for i, p in enumerate(lock.packages)}
     stand_ins = [replace_sources(p) for p in lock.packages]
     by_stand_in = {id(s): i for i, s in enumerate(stand_ins)}
@@ -96,6 +103,10 @@ def select(lock: Lock, target: Target, request: Optional[GroupRequest] = None) -
     chosen_set = set(chosen)
     for i in sorted(chosen_set):
         package = lock.packages[i]
+        if request.no_project and lock.is_project(i):
+            skipped.append(Skipped(package=package, origin=lock.origins[i], reason="project",
+                                   detail="the project itself, left out by --no-project"))
+            continue
         single = replace_packages(lock.pylock, [package])
         try:
             [(picked, source)] = list(single.select(

@@ -34,7 +34,7 @@ def check(lock: Lock) -> tuple[Problem, ...]:
     base = lock.path.parent
     for i, package in enumerate(lock.packages):
         label = lock.describe(i)
-        entry = lock.origins[i].entry.split(" ", 1)[0]
+        entry = lock.origins[i].entry.rsplit(" (", 1)[0]  # "package[3]", "line 12", "default.flask"
         if package.directory is not None:
             if not (base / package.directory.path).is_dir():
                 problems.append(Problem(label, f"{entry}.directory.path",
@@ -47,7 +47,12 @@ def check(lock: Lock) -> tuple[Problem, ...]:
                                         "re-lock so the exact commit is pinned"))
             continue
         if i in lock.pending:
-            continue  # pinned/hashed state is already reported as findings by the reader
+            # A missing hash is already a reader finding; a hash lading cannot check is not.
+            given = lock.pending[i].hashes
+            if given:
+                by_algorithm = dict(h.partition(":")[::2] for h in given)
+                problems.extend(_hashes(label, entry, by_algorithm))
+            continue
         if package.archive is not None:
             problems.extend(_hashes(label, f"{entry}.archive", package.archive.hashes))
             if package.archive.path and not package.archive.url and not (base / package.archive.path).exists():

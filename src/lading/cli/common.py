@@ -43,6 +43,8 @@ def add_group_arguments(parser: argparse.ArgumentParser) -> None:
                         help="add the development groups (uv/poetry 'dev', Pipfile 'develop', pdm's dev groups)")
     parser.add_argument("--all-groups", action="store_true", help="add every dependency group")
     parser.add_argument("--all-extras", action="store_true", help="add every extra")
+    parser.add_argument("--no-project", action="store_true",
+                        help="leave out the project itself (the source tree the lock belongs to)")
 
 
 def add_json_argument(parser: argparse.ArgumentParser) -> None:
@@ -56,6 +58,7 @@ def group_request(args: argparse.Namespace) -> GroupRequest:
         dev=args.dev,
         all_groups=args.all_groups,
         all_extras=args.all_extras,
+        no_project=args.no_project,
     )
 
 
@@ -72,8 +75,11 @@ def target(args: argparse.Namespace) -> Target:
     return resolve_target(getattr(args, "python", None), getattr(args, "platform", None))
 
 
-def index_config(index_url: Optional[str], lock: Lock) -> Optional[IndexConfig]:
-    """Where files are looked up; None when no index is configured anywhere (then nothing is looked up)."""
+def index_config(index_url: Optional[str], lock: Lock, *, quiet: bool = False) -> Optional[IndexConfig]:
+    """Where files are looked up; None when no index is configured anywhere (then nothing is looked up).
+
+    ``quiet``: nothing needs looking up, so a missing configuration is not worth a warning.
+    """
     from lading.errors import IndexError_
     from lading.index.config import default_indexes
 
@@ -82,7 +88,8 @@ def index_config(index_url: Optional[str], lock: Lock) -> Optional[IndexConfig]:
     except IndexError_ as exc:
         if index_url is not None:
             raise
-        warn(exc.headline)
+        if not quiet:
+            warn(exc.headline)
         return None
 
 

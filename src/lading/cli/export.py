@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
@@ -36,6 +37,10 @@ def run(args: argparse.Namespace) -> int:
     request = common.group_request(args)
     groups, extras = resolve_groups(lock, request)
     targeted = args.python is not None or args.platform is not None
+    if args.no_project:
+        lock = _without(lock, {i for i in range(len(lock.packages)) if lock.is_project(i)})
+    if args.to in ("pylock", "requirements"):
+        lock = _without_unpinned(lock)
     selection = select(lock, common.target(args), request) if targeted else None
     for f in lock.findings:
         common.warn(str(f))
@@ -48,11 +53,12 @@ def run(args: argparse.Namespace) -> int:
         text = export.to_pylock(complete, groups=groups, extras=extras, selection=selection,
                                 output_dir=output_dir)
     elif args.to == "requirements":
-        urls = [ix.url for ix in lock.indexes]
-        if args.index_url:
-            urls = [args.index_url, *(u for u in urls if u != args.index_url)]
+        own = [ix.url for ix in lock.indexes if not ix.extra]
+        index_url = args.index_url or (own[0] if own else None)
+        extra_urls = tuple(dict.fromkeys(
+            u for u in [*own, *(ix.url for ix in lock.indexes if ix.extra)] if u != index_url))
         text = export.to_requirements(lock, groups=groups, extras=extras, selection=selection,
-                                      index_url=urls[0] if urls else None, extra_index_urls=tuple(urls[1:]))
+                                      index_url=index_url, extra_index_urls=extra_urls)
     else:
         text = export.to_pipfile_lock(lock, groups=groups, extras=extras, selection=selection,
                                       output_dir=output_dir)
@@ -60,6 +66,33 @@ def run(args: argparse.Namespace) -> int:
     if args.output is not None:
         common.note(f"wrote {args.output}")
     return 0
+
+
+def _without_unpinned(lock: Lock) -> Lock:
+    """A pylock.toml can only hold pinned files: leave out what the source lock left unpinned, and say so.
+
+    pipenv writes ``"*"`` for entries it could not lock on the locking machine (a Windows-only package
+    locked on Linux); they are only ever selected where their marker holds.
+    """
+    unpinned = {i for i, p in enumerate(lock.packages) if i in lock.pending and p.version is None}
+    for i in sorted(unpinned):
+        package = lock.packages[i]
+        where = f" (where {package.marker})" if package.marker else ""
+        common.warn(f"{lock.path.name}: package {package.name}: left out of the export: the lock does not pin "
+                    f"it, so the exported lock cannot install it{where}")
+    return _without(lock, unpinned)
+
+
+def _without(lock: Lock, drop: set[int]) -> Lock:
+    if not drop:
+        return lock
+    keep = [i for i in range(len(lock.packages)) if i not in drop]
+    return replace(
+        lock,
+        pylock=replace(lock.pylock, packages=[lock.packages[i] for i in keep]),
+        origins=tuple(lock.origins[i] for i in keep),
+        pending={keep.index(i): files for i, files in lock.pending.items() if i in keep},
+    )
 
 
 def _complete(lock: Lock, index_url: Optional[str], only: Optional[set[int]]) -> Lock:

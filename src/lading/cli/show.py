@@ -33,9 +33,10 @@ def run(args: argparse.Namespace) -> int:
     target = common.target(args)
     request = common.group_request(args)
     selection = select(lock, target, request)
-    index = common.index_config(args.index_url, lock)
     pending = {lock.packages.index(s.package) for s in selection.selected if s.pending is not None}
-    if pending and not args.offline and index is not None:
+    lookup = bool(pending) and not args.offline
+    index = common.index_config(args.index_url, lock, quiet=not lookup)
+    if lookup and index is not None:
         from lading.index.complete import complete
 
         try:
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         common.print_json(report.selection(selection, default_index=default_index, note=found.note))
         return 0
-    for f in lock.findings:
+    for f in selection.lock.findings:  # with what completing the lock found
         common.warn(str(f))
     rows = []
     for s in selection.selected:

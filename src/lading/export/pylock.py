@@ -19,6 +19,7 @@ from typing import Any, Optional, Union
 import tomlkit
 from packaging.markers import Marker
 from packaging.pylock import (
+    Package,
     PackageArchive,
     PackageDirectory,
     PackageSdist,
@@ -27,6 +28,7 @@ from packaging.pylock import (
 )
 from tomlkit.items import Array, InlineTable, String, Table
 
+from lading.errors import LockFormatError
 from lading.export._common import Entry, entries, moved, requested, require_complete
 from lading.export.bake import AtomKind
 from lading.model import Lock, Selection, Target
@@ -123,6 +125,7 @@ def _package(lock: Lock, entry: Entry, output_dir: Path) -> Table:
     if package.index is not None:
         table["index"] = package.index
     for key, value in _sources(entry):
+        _require_hashes(lock, package, key, value)
         if isinstance(value, PackageVcs):
             table[key] = _vcs(lock, value, output_dir)
         elif isinstance(value, PackageDirectory):
@@ -142,6 +145,21 @@ def _package(lock: Lock, entry: Entry, output_dir: Path) -> Table:
     if package.tool:
         table["tool"] = _plain(package.tool)
     return table
+
+
+def _require_hashes(lock: Lock, package: Package, key: str, value: _SourceValue) -> None:
+    """PEP 751 requires a hash for every file; an unhashed one cannot be carried over."""
+    files = value if isinstance(value, (list, tuple)) else [value]
+    for file in files:
+        if isinstance(file, (PackageArchive, PackageSdist, PackageWheel)) and not file.hashes:
+            label = f"{package.name} {package.version}" if package.version else str(package.name)
+            raise LockFormatError(
+                "no hash is recorded for this file, and pylock.toml requires one for every file",
+                file=lock.path,
+                package=label,
+                field=key,
+                hint="re-lock with a tool version that hashes it, or export --to requirements instead",
+            )
 
 
 _SourceValue = Union[

@@ -93,6 +93,8 @@ def default_indexes(
     pip = read_pip_config(environ)
     primary, where = _primary(cli_index_url, lock, pip, environ)
     extra: list[tuple[str, str]] = [(u, "--extra-index-url") for u in cli_extra]
+    if lock is not None:
+        extra += [(ix.url, f"lock ({lock.path.name})") for ix in lock.indexes if ix.extra]
     lading_extra = split_urls(environ.get("LADING_EXTRA_INDEX_URL", ""))
     extra += [(u, "LADING_EXTRA_INDEX_URL") for u in lading_extra]
     if pip.extra_index_urls:
@@ -120,10 +122,11 @@ def _primary(
         return cli_index_url, "--index-url"
     if environ.get("LADING_INDEX_URL"):
         return environ["LADING_INDEX_URL"], "LADING_INDEX_URL"
-    if lock is not None and lock.indexes:
+    own = [ix for ix in lock.indexes if not ix.extra] if lock is not None else []
+    if lock is not None and own:
         field = _LOCK_INDEX_FIELD.get(lock.format, "indexes[0]")
-        name = f" {lock.indexes[0].name!r}" if lock.indexes[0].name else ""
-        return lock.indexes[0].url, f"lock ({lock.path.name} {field}{name})"
+        name = f" {own[0].name!r}" if own[0].name else ""
+        return own[0].url, f"lock ({lock.path.name} {field}{name})"
     if pip.index_url:
         return pip.index_url, pip.index_where
     default = pip_default_index()

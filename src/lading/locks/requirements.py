@@ -168,7 +168,7 @@ def read(path: Path) -> Lock:
             extras[entry.name] = list(entry.extras)
 
     indexes = ([Index(url=parsed.index_url)] if parsed.index_url else []) + [
-        Index(url=url) for url in parsed.extra_index_urls
+        Index(url=url, extra=True) for url in parsed.extra_index_urls
     ]
     pylock = Pylock(
         lock_version=Version("1.0"),
