@@ -21,7 +21,7 @@ from lading.index.config import IndexConfig, default_indexes, redact
 from lading.index.http import HttpClient
 from lading.index.simple import ProjectNotFound, ProjectPage, SimpleIndex
 from lading.locks import read
-from lading.model import Index, Lock, Origin, PendingFiles, Target, pending_placeholder
+from lading.model import GroupRequest, Index, Lock, Origin, PendingFiles, Target, pending_placeholder
 from lading.select import select
 from tests.conftest import RealFixture, materialize, real_fixtures
 from tests.unit._httpserver import (
@@ -620,10 +620,11 @@ def test_complete_real_locks_gives_every_selected_package_a_file(
         pytest.skip("the package index is not reachable")
     fixture = materialize(fixture, tmp_path)
     lock = read(fixture.lock_path)
-    picked = {id(s.package) for s in select(lock, here).selected}
+    production = GroupRequest(no_project=True)  # the tools' installs leave the project itself out
+    picked = {id(s.package) for s in select(lock, here, production).selected}
     chosen = {i for i, p in enumerate(lock.packages) if id(p) in picked}
     done = complete(lock, default_indexes(None, [], lock), only=chosen)
-    selection = select(done, here)
+    selection = select(done, here, production)
     assert {str(s.package.name) for s in selection.selected} == set(fixture.expected["installed"])
     for selected in selection.selected:
         assert getattr(selected.source, "url", None) or getattr(selected.source, "path", None)
