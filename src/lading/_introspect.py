@@ -130,6 +130,124 @@ def _mac_version() -> dict[str, str]:
     return {"release": release, "machine": machine}
 
 
+_SENTINEL = os.path.join(os.path.abspath(os.sep), "lading-layout-base")
+# What pip sets to its --prefix / --home value when it asks sysconfig for a scheme.
+_BASE_KEYS = ("base", "platbase", "installed_base", "installed_platbase", "prefix", "exec_prefix", "userbase")
+_MARKER_LIMIT = 65536
+
+
+def _venv_prefix() -> Optional[str]:
+    """The venv this interpreter belongs to, found as ``site`` would find it (we run with ``-S``)."""
+    if sys.prefix != sys.base_prefix:
+        return sys.prefix
+    if hasattr(sys, "real_prefix"):  # pragma: no cover - legacy virtualenv < 20
+        return sys.prefix
+    exe_dir = os.path.dirname(os.path.abspath(sys.executable))
+    site_prefix = os.path.dirname(exe_dir)
+    for candidate in (exe_dir, site_prefix):
+        if os.path.isfile(os.path.join(candidate, "pyvenv.cfg")):
+            return site_prefix
+    return None
+
+
+def _schemes() -> tuple[str, ...]:
+    return tuple(sysconfig.get_scheme_names())
+
+
+def _venv_scheme() -> str:
+    # 3.11+ names it; before that the venv module hard-codes the prefix layout.
+    if "venv" in _schemes():
+        return "venv"
+    return "nt" if os.name == "nt" else "posix_prefix"
+
+
+def _preferred(key: str) -> Optional[str]:
+    get = getattr(sysconfig, "get_preferred_scheme", None)
+    if get is None:
+        return None
+    try:
+        return str(get(key))
+    except (KeyError, ValueError):
+        return None
+
+
+def _prefix_scheme(in_venv: bool) -> str:
+    """The scheme pip uses for ``--prefix`` (pip's ``_infer_prefix``), as seen from inside the venv."""
+    if in_venv:
+        return _venv_scheme()
+    name = _preferred("prefix")
+    if name is None:
+        available = _schemes()
+        for candidate in (
+            sys.implementation.name + "_" + os.name,
+            sys.implementation.name,
+            os.name + "_prefix",
+            os.name,
+        ):
+            if candidate in available:
+                name = candidate
+                break
+        else:
+            name = "posix_prefix"
+    # pip: a custom prefix never uses the framework layout of Apple's command line tools python.
+    return "posix_prefix" if name == "osx_framework_library" else name
+
+
+def _home_scheme() -> str:
+    name = _preferred("home")
+    if name is not None:
+        return name
+    candidate = os.name + "_home"
+    return candidate if candidate in _schemes() else os.name
+
+
+def _layout(scheme: str) -> dict[str, str]:
+    """SCHEME's paths relative to its base (the --prefix / --home / venv dir), absolute if outside it."""
+    variables = {key: _SENTINEL for key in _BASE_KEYS}
+    paths = sysconfig.get_paths(scheme=scheme, vars=variables)
+    result: dict[str, str] = {}
+    for key, value in paths.items():
+        relative = os.path.relpath(value, _SENTINEL)
+        result[key] = value if relative.startswith(os.pardir) else relative
+    return result
+
+
+def _externally_managed(stdlib: str) -> Optional[str]:
+    """The text of the PEP 668 marker beside the standard library, None when there is none."""
+    try:
+        with open(os.path.join(stdlib, "EXTERNALLY-MANAGED"), "rb") as f:
+            return f.read(_MARKER_LIMIT).decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def install_facts() -> dict[str, Any]:
+    """Where this interpreter installs: prefixes, venv-ness, scheme paths and layouts, PEP 668."""
+    venv = _venv_prefix()
+    if venv is not None and venv != sys.prefix:
+        paths = sysconfig.get_paths(scheme=_venv_scheme(), vars={"base": venv, "platbase": venv})
+        prefix = venv
+    else:
+        paths = sysconfig.get_paths()
+        prefix = sys.prefix
+    stdlib = sysconfig.get_paths()["stdlib"]
+    return {
+        "prefix": prefix,
+        "base_prefix": sys.base_prefix,
+        "is_venv": venv is not None,
+        "cache_tag": sys.implementation.cache_tag,
+        "python_full_version": platform.python_version(),
+        "paths": paths,
+        "stdlib": stdlib,
+        "externally_managed": None if venv is not None else _externally_managed(stdlib),
+        "prefix_scheme": _prefix_scheme(venv is not None),
+        "prefix_layout": _layout(_prefix_scheme(venv is not None)),
+        "home_layout": _layout(_home_scheme()),
+        "venv_layout": _layout(_venv_scheme()),
+        "scripts_suffix": ".exe" if os.name == "nt" else "",
+    }
+
+
 def facts() -> dict[str, Any]:
     implementation = sys.implementation
     system = platform.system()
@@ -183,6 +301,7 @@ def facts() -> dict[str, Any]:
         }
     elif system == "Android":
         result["android_api_level"] = getattr(platform, "android_ver")().api_level  # noqa: B009
+    result["install"] = install_facts()
     return result
 
 

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Optional
@@ -27,6 +27,7 @@ from packaging.tags import Tag
 from packaging.version import InvalidVersion, Version
 
 from lading.errors import TargetError, UsageError
+from lading.install.paths import InstallPaths
 from lading.model import Target
 
 #: The keys of a PEP 508 marker environment, all required in a platform spec.
@@ -115,10 +116,55 @@ class Facts:
 
 
 _CACHE: dict[tuple[str, int], Target] = {}
+_RAW: dict[tuple[str, int], tuple[Any, Facts]] = {}
 
 
 def from_interpreter(python: str) -> Target:
     """Introspect the interpreter PYTHON (a path, or a name on PATH) and compute its target."""
+    key, _, facts = _introspected(python)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    target = Target(
+        name=_describe(facts.environment, python),
+        environment=dict(facts.environment),
+        tags=tags_for(facts),
+        interpreter=key[0],
+    )
+    _CACHE[key] = target
+    return target
+
+
+def interpreter(python: str) -> Interpreter:
+    """Where PYTHON installs (prefix, scheme paths, cache tag, PEP 668), from the same single
+    introspection run as :func:`from_interpreter` (both are cached per executable)."""
+    key, data, facts = _introspected(python)
+    return parse_interpreter(data, key[0], facts)
+
+
+def target_for(found: Interpreter) -> Target:
+    """The target of an install destination's interpreter; a venv made by lading shares its
+    origin's markers and tags, so its origin's (cached) introspection answers for it."""
+    if found.origin is None:
+        return from_interpreter(str(found.executable))
+    base = current() if str(found.origin) == sys.executable else from_interpreter(str(found.origin))
+    return replace(
+        base,
+        name=_describe(base.environment, str(found.executable)),
+        interpreter=str(found.executable),
+    )
+
+
+def current_interpreter() -> Interpreter:
+    """The interpreter running lading, observed in-process (no subprocess)."""
+    from lading import _introspect
+
+    data = _introspect.facts()
+    executable = sys.executable
+    return parse_interpreter(data, executable, parse_facts(data, executable))
+
+
+def _introspected(python: str) -> tuple[tuple[str, int], Any, Facts]:
     executable = _locate(python)
     try:
         mtime = os.stat(executable).st_mtime_ns
@@ -127,18 +173,180 @@ def from_interpreter(python: str) -> Target:
             f"cannot be read: {exc.strerror}", file=executable, field="--python"
         ) from exc
     key = (executable, mtime)
-    cached = _CACHE.get(key)
-    if cached is not None:
-        return cached
-    facts = parse_facts(_run_introspection(executable), executable)
-    target = Target(
-        name=_describe(facts.environment, python),
-        environment=dict(facts.environment),
-        tags=tags_for(facts),
-        interpreter=executable,
+    cached = _RAW.get(key)
+    if cached is None:
+        data = _run_introspection(executable)
+        cached = (data, parse_facts(data, executable))
+        _RAW[key] = cached
+    return key, cached[0], cached[1]
+
+
+# --- where an interpreter installs ----------------------------------------------------------------
+
+_LAYOUT_KEYS = ("purelib", "platlib", "scripts", "data", "include")
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """A live interpreter as an install destination: what it is and where its files go.
+
+    ``paths`` is its own scheme (a venv's, or the system one); the ``*_layout`` mappings are scheme
+    paths relative to a base directory, so that ``--prefix``, ``--target`` and a venv that does not
+    exist yet can be placed without asking the interpreter again.
+    """
+
+    executable: Path
+    version: tuple[int, int]
+    full_version: str
+    implementation: str
+    cache_tag: Optional[str]
+    prefix: Path
+    base_prefix: Path
+    is_venv: bool
+    stdlib: Path
+    paths: InstallPaths
+    externally_managed: Optional[str]  # the PEP 668 marker's text; None when not marked (or a venv)
+    prefix_layout: Mapping[str, str]
+    home_layout: Mapping[str, str]
+    venv_layout: Mapping[str, str]
+    scripts_suffix: str = ""
+    origin: Optional[Path] = None  # for a venv lading just made: the interpreter it was made from
+
+
+    @property
+    def version_text(self) -> str:
+        return f"{self.version[0]}.{self.version[1]}"
+
+    @property
+    def describe(self) -> str:
+        name = "CPython" if self.implementation == "cpython" else self.implementation
+        return f"{name} {self.full_version} ({self.executable})"
+
+    def for_prefix(self, prefix: Path) -> InstallPaths:
+        """pip's ``--prefix PREFIX``: this interpreter's prefix scheme with PREFIX as its base."""
+        return _paths_from_layout(self.prefix_layout, prefix, headers_site=None)
+
+    def for_target(self, target: Path) -> InstallPaths:
+        """pip's ``--target DIR``: libraries straight into DIR, the rest of a ``--home`` scheme below it."""
+        home = _paths_from_layout(self.home_layout, target, headers_site=None)
+        return InstallPaths(
+            purelib=target, platlib=target, scripts=home.scripts, data=target, headers=home.headers
+        )
+
+    def for_venv(self, venv: Path) -> InstallPaths:
+        """The scheme of a venv at VENV made from this interpreter."""
+        return _paths_from_layout(self.venv_layout, venv, headers_site=(venv, self.version_text))
+
+    def venv_interpreter(self, venv: Path) -> Interpreter:
+        """This interpreter as seen from a venv at VENV made from it (no need to ask it again)."""
+        paths = self.for_venv(venv)
+        name = f"python{self.scripts_suffix}"
+        return Interpreter(
+            executable=paths.scripts / name,
+            version=self.version,
+            full_version=self.full_version,
+            implementation=self.implementation,
+            cache_tag=self.cache_tag,
+            prefix=venv,
+            base_prefix=self.base_prefix,
+            is_venv=True,
+            stdlib=self.stdlib,
+            paths=paths,
+            externally_managed=None,
+            prefix_layout=self.venv_layout,
+            home_layout=self.home_layout,
+            venv_layout=self.venv_layout,
+            scripts_suffix=self.scripts_suffix,
+            origin=self.executable,
+        )
+
+
+def _paths_from_layout(
+    layout: Mapping[str, str], base: Path, headers_site: Optional[tuple[Path, str]]
+) -> InstallPaths:
+    def where(key: str) -> Path:
+        return base / layout[key]
+
+    # pip puts a venv's headers in <venv>/include/site/pythonX.Y (the base interpreter's include dir
+    # is not the venv's); ``headers`` is the directory a distribution's header dir goes into.
+    headers = (
+        headers_site[0] / "include" / "site" / f"python{headers_site[1]}"
+        if headers_site
+        else where("include")
     )
-    _CACHE[key] = target
-    return target
+    return InstallPaths(
+        purelib=where("purelib"),
+        platlib=where("platlib"),
+        scripts=where("scripts"),
+        data=where("data"),
+        headers=headers,
+    )
+
+
+def parse_interpreter(data: Any, executable: str, facts: Facts) -> Interpreter:
+    """The ``install`` part of the introspection answer, checked for shape like :func:`parse_facts`."""
+
+    def fail(field: str, why: str) -> TargetError:
+        return TargetError(
+            f"unexpected introspection answer: install.{field}: {why}",
+            file=executable,
+            field="--python",
+            hint="report this with the interpreter's `python -VV` output",
+        )
+
+    install = data.get("install") if isinstance(data, dict) else None
+    if not isinstance(install, dict):
+        raise fail("(top)", "missing or not an object")
+
+    def text(key: str, optional: bool = False) -> Optional[str]:
+        value = install.get(key)
+        if value is None and optional:
+            return None
+        if not isinstance(value, str) or not value:
+            raise fail(key, "expected a non-empty string")
+        return value
+
+    def layout(key: str) -> dict[str, str]:
+        value = install.get(key)
+        if not isinstance(value, dict):
+            raise fail(key, "expected an object")
+        for name in _LAYOUT_KEYS:
+            if not isinstance(value.get(name), str):
+                raise fail(f"{key}.{name}", "missing or not a string")
+        return {str(k): str(v) for k, v in value.items() if isinstance(v, str)}
+
+    paths = layout("paths")
+    prefix = Path(str(text("prefix")))
+    is_venv = install.get("is_venv") is True
+    headers = (
+        prefix / "include" / "site" / f"python{facts.version[0]}.{facts.version[1]}"
+        if is_venv
+        else Path(paths["include"])
+    )
+    marker = install.get("externally_managed")
+    return Interpreter(
+        executable=Path(facts.executable),
+        version=facts.version,
+        full_version=str(text("python_full_version")),
+        implementation=facts.implementation,
+        cache_tag=text("cache_tag", optional=True),
+        prefix=prefix,
+        base_prefix=Path(str(text("base_prefix"))),
+        is_venv=is_venv,
+        stdlib=Path(str(text("stdlib"))),
+        paths=InstallPaths(
+            purelib=Path(paths["purelib"]),
+            platlib=Path(paths["platlib"]),
+            scripts=Path(paths["scripts"]),
+            data=Path(paths["data"]),
+            headers=headers,
+        ),
+        externally_managed=marker if isinstance(marker, str) and not is_venv else None,
+        prefix_layout=layout("prefix_layout"),
+        home_layout=layout("home_layout"),
+        venv_layout=layout("venv_layout"),
+        scripts_suffix=str(install.get("scripts_suffix") or ""),
+    )
 
 
 def _locate(python: str) -> str:

@@ -1,0 +1,571 @@
+"""``lading install``: plan, then act. Read the lock, pick the destination, select, plan, fetch, unpack or
+build, compile, then change the environment.
+
+Nothing in the environment changes until every artifact of the plan is in the cache, verified, unpacked
+and (by default) compiled, so a failed download or hash mismatch leaves the environment as it was. The
+changes themselves are ordered so that an interrupted run is repaired by running it again: a
+distribution is only complete once its RECORD is written, and an incomplete one is reinstalled.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Optional, Union
+
+from packaging.utils import NormalizedName, canonicalize_name, parse_sdist_filename, parse_wheel_filename
+
+from lading import locks
+from lading.cache import ARCHIVES, Cache, default_cache_dir, is_sha256
+from lading.errors import DeployError, LadingError, StaleLockError
+from lading.fetch import Download, fetch_all
+from lading.index.config import IndexConfig, default_indexes
+from lading.index.http import HttpClient
+from lading.install.bytecode import CompileJob, compile_trees, is_compiled
+from lading.install.installed import InstalledDist, scan
+from lading.install.link import Linker
+from lading.install.scheme import Destination, DestinationOptions, resolve_destination
+from lading.install.sdist import Builder, BuildOptions, needs_build, unpacked_tree
+from lading.install.uninstall import uninstall
+from lading.install.wheel import UnpackedWheel, install
+from lading.locks.detect import Found, find
+from lading.locks.staleness import freshness
+from lading.model import (
+    GroupRequest,
+    Lock,
+    PackageArchive,
+    PackageDirectory,
+    PackageSdist,
+    PackageVcs,
+    PackageWheel,
+    Selected,
+    Selection,
+    Target,
+)
+from lading.plan import Action, Plan, make_plan
+from lading.progress import Progress
+from lading.select import select
+from lading.soundness import check
+from lading.target import target_for
+
+
+@dataclass(frozen=True)
+class InstallOptions:
+    path: Path = Path(".")
+    lock: Optional[Path] = None
+    destination: DestinationOptions = field(default_factory=DestinationOptions)
+    request: GroupRequest = field(default_factory=GroupRequest)
+    deploy: bool = False
+    editable: bool = False
+    exact: bool = True
+    offline: bool = False
+    find_links: tuple[Path, ...] = ()
+    index_url: Optional[str] = None
+    compile: bool = True
+    link_mode: str = "auto"
+    cache_dir: Optional[Path] = None
+    jobs: int = 8
+    dry_run: bool = False
+    reinstall: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    found: Found
+    destination: Destination
+    selection: Selection
+    plan: Plan
+    dry_run: bool
+    seconds: float = 0.0
+    timings: Mapping[str, float] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+
+def run(options: InstallOptions, progress: Optional[Progress] = None, environ: Optional[Mapping[str, str]] = None
+        ) -> InstallResult:
+    progress = progress or Progress()
+    environ = os.environ if environ is None else environ
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(name: str, since: float) -> float:
+        now = time.perf_counter()
+        timings[name] = round(now - since, 4)
+        return now
+
+    found = find(options.path, options.lock)
+    lock = _project_editable(locks.read(found.path, found.format), options.editable)
+    project_dir = options.path if options.path.is_dir() else found.path.parent
+    destination = resolve_destination(
+        replace(options.destination, create=not options.dry_run), project_dir, environ
+    )
+    target = target_for(destination.interpreter)
+    selection = select(lock, target, options.request)
+    notes: list[str] = [f"lock: {found.note}"] if found.note else []
+    if options.deploy:
+        _deploy_checks(lock, selection)
+    t = lap("select", started)
+
+    cache = Cache(default_cache_dir(str(options.cache_dir) if options.cache_dir else None, environ))
+    indexes = None if options.offline else _indexes(options.index_url, lock, environ)
+    with cache.using():
+        selection = _locate_files(lock, selection, target, options, cache, indexes)
+        installed = scan(destination.paths) if not destination.missing else {}
+        broken = [name for name, dist in installed.items() if not dist.complete]
+        plan = make_plan(selection, installed.values(), exact=options.exact,
+                         reinstall=[*options.reinstall, *broken])
+        t = lap("plan", t)
+        if options.dry_run:
+            return InstallResult(found, destination, selection, plan, True,
+                                 round(time.perf_counter() - started, 4), timings, tuple(notes))
+        trees = _prepare(plan, selection, destination, options, cache, indexes, progress, timings)
+        t = time.perf_counter()
+        if options.compile and destination.interpreter.cache_tag:
+            todo = [CompileJob(tree.root, tuple(f.path for f in tree.files if f.path.endswith(".py")))
+                    for tree in trees.values() if not is_compiled(tree.root, destination.interpreter.cache_tag)]
+            if todo:
+                progress.phase("compiling", len(todo))
+                compile_trees(todo, destination.interpreter, workers=None)
+        t = lap("compile", t)
+        _apply(plan, installed, trees, destination, options, progress)
+        lap("link", t)
+    progress.done()
+    return InstallResult(found, destination, selection, plan, False,
+                         round(time.perf_counter() - started, 4), timings, tuple(notes))
+
+
+# --- reading and selecting ------------------------------------------------------------------------------
+
+
+def _project_editable(lock: Lock, editable: bool) -> Lock:
+    """The project installs non-editable unless ``--editable``, whatever the lock says (uv writes editable)."""
+    packages = list(lock.packages)
+    changed = False
+    for i, package in enumerate(packages):
+        directory = package.directory
+        if directory is not None and lock.is_project(i) and bool(directory.editable) != editable:
+            packages[i] = _with_directory(package, replace(directory, editable=editable))
+            changed = True
+    if not changed:
+        return lock
+    return replace(lock, pylock=replace(lock.pylock, packages=packages))
+
+
+def _with_directory(package: Any, directory: PackageDirectory) -> Any:
+    return replace(package, directory=directory)
+
+
+def _deploy_checks(lock: Lock, selection: Selection) -> None:
+    fresh = freshness(lock)
+    if fresh.checked and not fresh.fresh:
+        manifest = fresh.manifest.name if fresh.manifest else "its manifest"
+        raise StaleLockError(
+            f"out of date with {manifest}: " + "; ".join(fresh.differences[:3]),
+            file=lock.path,
+            hint=f"re-lock with the tool that wrote {lock.path.name} and commit both files; "
+            "--deploy installs only a lock that matches its manifest",
+        )
+    problems = check(lock)
+    if problems:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more; see `lading verify`)" if len(problems) > 1 else ""
+        raise DeployError(first.message + more, file=lock.path, package=first.package, field=first.field,
+                          hint=first.hint or "fix the lock, then run `lading verify --deploy`")
+    for chosen in selection.selected:
+        label = f"{chosen.package.name} {chosen.version or ''}".strip()
+        if chosen.version is None and chosen.pending is not None:
+            raise DeployError("not pinned to a version, and selected for this target", file=lock.path,
+                              package=label, field=chosen.origin.entry,
+                              hint="pin it in the manifest and re-lock")
+        if chosen.pending is not None and not chosen.pending.hashes:
+            raise DeployError("no hash to verify it by", file=lock.path, package=label,
+                              field=chosen.origin.entry, hint="re-lock with hashes")
+        if isinstance(chosen.source, (PackageSdist, PackageVcs)) or (
+            isinstance(chosen.source, PackageArchive) and needs_build(chosen.source)
+        ):
+            raise DeployError(
+                "would be built from source, and --deploy refuses builds (production hosts have no compiler)",
+                file=lock.path, package=label, field=chosen.origin.entry,
+                hint="build a wheelhouse on a build machine (`lading build wheelhouse`) and install from it "
+                "with --find-links, or lock a version that has a wheel for this platform",
+            )
+
+
+def _indexes(index_url: Optional[str], lock: Lock, environ: Mapping[str, str]) -> Optional[IndexConfig]:
+    try:
+        return default_indexes(index_url, (), lock, environ)
+    except LadingError:
+        if index_url:
+            raise
+        return None
+
+
+def _locate_files(
+    lock: Lock,
+    selection: Selection,
+    target: Target,
+    options: InstallOptions,
+    cache: Cache,
+    indexes: Optional[IndexConfig],
+) -> Selection:
+    """Find URLs (or local copies) for what the lock names only by file name or by hash, then re-select."""
+    missing = _unlocated(lock, selection)
+    if not missing:
+        return selection
+    located = _from_local(lock, missing, cache, options.find_links)
+    selection = select(located, target, options.request)
+    still = _unlocated(located, selection)
+    if still and not options.offline and indexes is not None:
+        from lading.index.complete import complete
+
+        located = complete(located, indexes, only=still)
+        selection = select(located, target, options.request)
+    return selection
+
+
+def _unlocated(lock: Lock, selection: Selection) -> set[int]:
+    """Positions of selected packages whose chosen file has no URL or path yet."""
+    positions = {id(p): i for i, p in enumerate(lock.packages)}
+    return {
+        positions[id(s.package)]
+        for s in selection.selected
+        if s.pending is not None
+        or (isinstance(s.source, (PackageWheel, PackageSdist)) and not (s.source.url or s.source.path))
+    }
+
+
+def _name_only(package: Any) -> bool:
+    files = [*(package.wheels or ()), *([package.sdist] if package.sdist else [])]
+    return bool(files) and not any(f.url or f.path for f in files)
+
+
+def _from_local(lock: Lock, positions: set[int], cache: Cache, find_links: Sequence[Path]) -> Lock:
+    """Files already in the cache (by hash) or in ``--find-links`` directories (by name) need no index."""
+    by_hash = _cached_archives(cache, lock, positions)
+    local = _find_links_files(find_links)
+    packages = list(lock.packages)
+    pending = dict(lock.pending)
+    for i in positions:
+        package = packages[i]
+        if i in pending and package.version is not None:
+            files = _matching_files(package.name, str(package.version), pending[i].hashes, by_hash, local)
+            if files:
+                wheels = [PackageWheel(name=p.name, path=str(p), hashes=h) for p, h in files if p.name.endswith(".whl")]
+                sdists = [PackageSdist(name=p.name, path=str(p), hashes=h) for p, h in files
+                          if not p.name.endswith(".whl")]
+                packages[i] = replace(package, archive=None, wheels=wheels or None,
+                                      sdist=sdists[0] if sdists else None)
+                del pending[i]
+            continue
+        wheels = [_locally(w, by_hash, local) for w in package.wheels or ()]
+        sdist = _locally(package.sdist, by_hash, local) if package.sdist else None
+        packages[i] = replace(package, wheels=wheels or package.wheels, sdist=sdist)
+    return replace(lock, pylock=replace(lock.pylock, packages=packages), pending=pending)
+
+
+def _cached_archives(cache: Cache, lock: Lock, positions: set[int]) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    wanted: set[str] = set()
+    for i in positions:
+        package = lock.packages[i]
+        if i in lock.pending:
+            wanted.update(h.split(":", 1)[1].lower() for h in lock.pending[i].hashes if h.startswith("sha256:"))
+        files: list[Union[PackageWheel, PackageSdist]] = [*(package.wheels or ())]
+        if package.sdist is not None:
+            files.append(package.sdist)
+        wanted.update(f.hashes["sha256"].lower() for f in files if "sha256" in f.hashes)
+    for digest in wanted:
+        entry = cache.entry(ARCHIVES, digest)
+        if cache.is_complete(entry):
+            for child in entry.iterdir():
+                if not child.name.startswith("."):
+                    found[digest] = child
+                    break
+    return found
+
+
+def _find_links_files(dirs: Sequence[Path]) -> dict[str, Path]:
+    files: dict[str, Path] = {}
+    for directory in dirs:
+        if directory.is_dir():
+            for child in directory.rglob("*"):
+                if child.is_file() and child.name.endswith((".whl", ".tar.gz", ".zip")):
+                    files.setdefault(child.name, child)
+    return files
+
+
+def _matching_files(
+    name: str, version: str, hashes: Sequence[str], by_hash: Mapping[str, Path], local: Mapping[str, Path]
+) -> list[tuple[Path, dict[str, str]]]:
+    out: list[tuple[Path, dict[str, str]]] = []
+    for h in hashes:
+        alg, _, value = h.partition(":")
+        if alg == "sha256" and value.lower() in by_hash:
+            out.append((by_hash[value.lower()], {"sha256": value.lower()}))
+    if out:
+        return out
+    # find-links: match by project and version; fetch verifies the hash against the lock's set
+    for filename, path in local.items():
+        if _release_of(filename) == (canonicalize_name(name), version):
+            out.append((path, dict(h.partition(":")[::2] for h in hashes)))
+    return out
+
+
+def _release_of(filename: str) -> Optional[tuple[NormalizedName, str]]:
+    try:
+        if filename.endswith(".whl"):
+            n, v, _, _ = parse_wheel_filename(filename)
+        else:
+            n, v = parse_sdist_filename(filename)
+    except ValueError:
+        return None
+    return n, str(v)
+
+
+def _locally(file: Any, by_hash: Mapping[str, Path], local: Mapping[str, Path]) -> Any:
+    if file is None or file.url or file.path:
+        return file
+    digest = file.hashes.get("sha256", "").lower()
+    if digest in by_hash:
+        return replace(file, path=str(by_hash[digest]))
+    if file.name in local:
+        return replace(file, path=str(local[file.name]))
+    return file
+
+
+# --- preparing: every artifact in the cache, unpacked ------------------------------------------------
+
+
+def _prepare(
+    plan: Plan,
+    selection: Selection,
+    destination: Destination,
+    options: InstallOptions,
+    cache: Cache,
+    indexes: Optional[IndexConfig],
+    progress: Progress,
+    timings: dict[str, float],
+) -> dict[NormalizedName, UnpackedWheel]:
+    started = time.perf_counter()
+    base = selection.lock.path.parent
+    downloads: dict[NormalizedName, Download] = {}
+    builds: list[Action] = []
+    for action in plan.to_install:
+        chosen = action.selected
+        assert chosen is not None
+        source = chosen.source
+        label = f"{chosen.package.name} {chosen.version or ''}".strip()
+        if isinstance(source, (PackageDirectory, PackageVcs)):
+            builds.append(action)
+            continue
+        if chosen.pending is not None:
+            raise LadingError(
+                "the lock names this package's files by hash only, and they were not found",
+                file=selection.lock.path, package=label, field=chosen.origin.entry,
+                hint="run online (without --offline), or pass --find-links with a directory holding them",
+            )
+        assert isinstance(source, (PackageWheel, PackageSdist, PackageArchive))
+        filename = _filename(source)
+        path = None
+        if source.path:
+            path = Path(source.path) if Path(source.path).is_absolute() else base / source.path
+        downloads[action.name] = Download.of(filename, dict(source.hashes), url=source.url,
+                                             path=path, size=source.size, label=label)
+        if needs_build(source):
+            builds.append(action)
+    client = None if options.offline else HttpClient()
+    progress.phase("downloading", len(downloads), sum(d.size or 0 for d in downloads.values()))
+    fetched = fetch_all(list(downloads.values()), cache, client, jobs=options.jobs, offline=options.offline,
+                        find_links=options.find_links, progress=_FetchProgress(progress))
+    timings["fetch"] = round(time.perf_counter() - started, 4)
+    started = time.perf_counter()
+
+    trees: dict[NormalizedName, UnpackedWheel] = {}
+    wheels = {name: fetched[d] for name, d in downloads.items() if d.filename.endswith(".whl")}
+    progress.phase("unpacking", len(wheels))
+
+    def unpack_one(item: tuple[NormalizedName, Path]) -> tuple[NormalizedName, UnpackedWheel]:
+        name, archive = item
+        tree = unpacked_tree(cache, archive, downloads[name].sha256)
+        progress.advance(items=1)
+        return name, tree
+
+    with ThreadPoolExecutor(max_workers=max(1, min(options.jobs, os.cpu_count() or 2))) as pool:
+        trees.update(pool.map(unpack_one, wheels.items()))
+    timings["unpack"] = round(time.perf_counter() - started, 4)
+
+    if builds:
+        started = time.perf_counter()
+        builder = Builder(
+            BuildOptions(cache=cache, index_urls=indexes.all() if indexes else (), offline=options.offline,
+                         find_links=options.find_links, jobs=options.jobs, link_mode=options.link_mode),
+            destination.interpreter.executable,
+            target=target_for(destination.interpreter),
+        )
+        progress.phase("building", len(builds))
+        for action in builds:
+            trees[action.name] = _build(action, builder, downloads, fetched, cache, base)
+            progress.advance(items=1)
+        timings["build"] = round(time.perf_counter() - started, 4)
+    return trees
+
+
+def _filename(source: Any) -> str:
+    name = getattr(source, "name", None)
+    if name:
+        return str(name)
+    location = source.path or source.url or ""
+    return str(location).rstrip("/").rsplit("/", 1)[-1].split("#", 1)[0].split("?", 1)[0]
+
+
+def _build(
+    action: Action,
+    builder: Builder,
+    downloads: Mapping[NormalizedName, Download],
+    fetched: Mapping[Download, Path],
+    cache: Cache,
+    base: Path,
+) -> UnpackedWheel:
+    chosen = action.selected
+    assert chosen is not None
+    source = chosen.source
+    label = f"{chosen.package.name} {chosen.version or ''}".strip()
+    version = chosen.version
+    if isinstance(source, PackageDirectory):
+        directory = base / source.path
+        if source.subdirectory:
+            directory = directory / source.subdirectory
+        with tempfile.TemporaryDirectory(prefix="lading-wheel-") as out:
+            built = builder.build_directory(directory, out, editable=bool(source.editable), label=label,
+                                            name=str(chosen.package.name), version=version)
+            return _unpack_built(cache, built.path)
+    if isinstance(source, PackageVcs):
+        with tempfile.TemporaryDirectory(prefix="lading-vcs-") as work:
+            checkout = _checkout(source, Path(work) / "src", base, label)
+            if source.subdirectory:
+                checkout = checkout / source.subdirectory
+            built = builder.build_directory(checkout, Path(work) / "out", label=label,
+                                            name=str(chosen.package.name), version=version)
+            return _unpack_built(cache, built.path)
+    download = downloads[action.name]
+    built = builder.build_sdist(fetched[download], sha256=download.sha256, label=label,
+                                name=str(chosen.package.name), version=version)
+    return _unpack_built(cache, built.path)
+
+
+def _unpack_built(cache: Cache, wheel: Path) -> UnpackedWheel:
+    return unpacked_tree(cache, wheel)
+
+
+def _checkout(vcs: PackageVcs, dest: Path, base: Path, label: str) -> Path:
+    if vcs.type != "git":
+        raise LadingError(f"{vcs.type} sources are not supported (only git)", package=label, field="vcs.type")
+    repo = vcs.url or str(base / (vcs.path or "."))
+    if shutil.which("git") is None:
+        raise LadingError("needs git to check out its source, and git is not installed", package=label,
+                          hint="install git, or lock a released version of the package")
+    for command in (["git", "clone", "--quiet", "--no-checkout", repo, str(dest)],
+                    ["git", "-C", str(dest), "checkout", "--quiet", vcs.commit_id]):
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise LadingError(f"git failed: {done.stderr.strip()[-400:]}", package=label, field="vcs",
+                              hint="check the repository URL and that the commit still exists")
+    return dest
+
+
+class _FetchProgress:
+    """Adapts fetch's callbacks to the one :class:`Progress` the CLI gives."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+
+    def started(self, total_files: int, total_bytes: int) -> None:
+        self._progress.phase("downloading", total_files, total_bytes)
+
+    def advanced(self, nbytes: int) -> None:
+        self._progress.advance(nbytes=nbytes)
+
+    def file_done(self, label: str) -> None:
+        self._progress.advance(items=1)
+
+    def finished(self) -> None:
+        pass
+
+
+# --- acting: change the environment ----------------------------------------------------------------
+
+
+def _apply(
+    plan: Plan,
+    installed: Mapping[NormalizedName, InstalledDist],
+    trees: Mapping[NormalizedName, UnpackedWheel],
+    destination: Destination,
+    options: InstallOptions,
+    progress: Progress,
+) -> None:
+    linker = Linker(options.link_mode)
+    tag = destination.interpreter.cache_tag if options.compile else None
+    progress.phase("removing", len(plan.to_remove))
+    for action in plan.to_remove:
+        dist = installed.get(action.name)
+        if dist is not None:
+            uninstall(dist, destination.paths)
+        progress.advance(items=1)
+    progress.phase("linking", len(plan.to_install))
+
+    def place(action: Action) -> None:
+        chosen = action.selected
+        assert chosen is not None
+        install(trees[action.name], destination.paths, interpreter=str(destination.interpreter.executable),
+                linker=linker, requested=_requested(chosen), direct_url=_direct_url(chosen),
+                bytecode_tag=tag)
+        progress.advance(items=1)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(options.jobs, 4))) as pool:
+        list(pool.map(place, plan.to_install))
+
+
+def _requested(chosen: Selected) -> bool:
+    """REQUESTED marks what was asked for directly: the project and packages the lock names by URL/path."""
+    return isinstance(chosen.source, (PackageDirectory, PackageVcs, PackageArchive))
+
+
+def _direct_url(chosen: Selected) -> Optional[dict[str, Any]]:
+    """PEP 610 ``direct_url.json`` for URL, path and VCS sources; index installs record none."""
+    source = chosen.source
+    base = chosen.origin.file.parent
+    if isinstance(source, PackageDirectory):
+        path = (base / source.path).resolve()
+        if source.subdirectory:
+            path = path / source.subdirectory
+        return {"url": path.as_uri(), "dir_info": {"editable": bool(source.editable)}}
+    if isinstance(source, PackageVcs):
+        info: dict[str, Any] = {"vcs": source.type, "commit_id": source.commit_id}
+        if source.requested_revision:
+            info["requested_revision"] = source.requested_revision
+        data: dict[str, Any] = {"url": source.url or (base / (source.path or ".")).resolve().as_uri(),
+                                "vcs_info": info}
+        if source.subdirectory:
+            data["subdirectory"] = source.subdirectory
+        return data
+    if isinstance(source, PackageArchive):
+        url = source.url or (base / (source.path or "")).resolve().as_uri()
+        hashes = dict(source.hashes)
+        archive: dict[str, Any] = {"hashes": hashes}
+        if "sha256" in hashes:
+            archive["hash"] = f"sha256={hashes['sha256']}"
+        data = {"url": url, "archive_info": archive}
+        if source.subdirectory:
+            data["subdirectory"] = source.subdirectory
+        return data
+    return None
+
+
+__all__ = ["InstallOptions", "InstallResult", "is_sha256", "run"]
