@@ -25,15 +25,19 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Optional, Protocol, Union
+from typing import TYPE_CHECKING, BinaryIO, Optional, Protocol, Union
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from lading.cache import ARCHIVES, Cache, is_sha256
 from lading.errors import IndexError_, LadingError
 from lading.index.config import redact
-from lading.index.http import CHUNK_SIZE, HttpClient, NotFound, TruncatedBody
 from lading.model import SUPPORTED_HASHES
+
+if TYPE_CHECKING:  # the HTTP stack (urllib3) is imported only when something is downloaded
+    from lading.index.http import HttpClient, TruncatedBody
+
+_CHUNK_SIZE = 256 * 1024
 
 log = logging.getLogger("lading.fetch")
 
@@ -199,7 +203,9 @@ def fetch_all(
     download has ended, with no temp files left. ``client`` may be None when ``offline``.
     """
     wanted = list(dict.fromkeys(downloads))
-    if client is None and not offline:
+    if client is None and not offline and not all(_cached(cache, d) is not None for d in wanted):
+        from lading.index.http import HttpClient
+
         client = HttpClient(max_connections=jobs)
     run = _Run(
         cache=cache,
@@ -349,10 +355,12 @@ def _copy_verified(run: _Run, download: Download, source: Path, target: Path, sh
 
 
 def _read_chunks(handle: BinaryIO) -> Iterator[bytes]:
-    return iter(lambda: handle.read(CHUNK_SIZE), b"")
+    return iter(lambda: handle.read(_CHUNK_SIZE), b"")
 
 
 def _download_verified(run: _Run, download: Download, target: Path) -> str:
+    from lading.index.http import NotFound, TruncatedBody
+
     assert run.client is not None and download.url is not None
     client = run.client
     attempts = client.retries + 1

@@ -27,12 +27,11 @@ from lading.cache import ARCHIVES, Cache, default_cache_dir, is_sha256
 from lading.errors import DeployError, LadingError, StaleLockError
 from lading.fetch import Download, fetch_all
 from lading.index.config import IndexConfig, default_indexes
-from lading.index.http import HttpClient
 from lading.install.bytecode import CompileJob, compile_trees, is_compiled
 from lading.install.installed import InstalledDist, scan
 from lading.install.link import Linker
 from lading.install.scheme import Destination, DestinationOptions, resolve_destination
-from lading.install.sdist import Builder, BuildOptions, needs_build, unpacked_tree
+from lading.install.tree import needs_build, unpacked_tree
 from lading.install.uninstall import uninstall
 from lading.install.wheel import UnpackedWheel, install
 from lading.locks.detect import Found, find
@@ -380,9 +379,8 @@ def _prepare(
                                              path=path, size=source.size, label=label)
         if needs_build(source):
             builds.append(action)
-    client = None if options.offline else HttpClient()
     progress.phase("downloading", len(downloads), sum(d.size or 0 for d in downloads.values()))
-    fetched = fetch_all(list(downloads.values()), cache, client, jobs=options.jobs, offline=options.offline,
+    fetched = fetch_all(list(downloads.values()), cache, None, jobs=options.jobs, offline=options.offline,
                         find_links=options.find_links, progress=_FetchProgress(progress))
     timings["fetch"] = round(time.perf_counter() - started, 4)
     started = time.perf_counter()
@@ -402,6 +400,8 @@ def _prepare(
     timings["unpack"] = round(time.perf_counter() - started, 4)
 
     if builds:
+        from lading.install.sdist import Builder, BuildOptions
+
         started = time.perf_counter()
         builder = Builder(
             BuildOptions(cache=cache, index_urls=indexes.all() if indexes else (), offline=options.offline,
@@ -427,7 +427,7 @@ def _filename(source: Any) -> str:
 
 def _build(
     action: Action,
-    builder: Builder,
+    builder: Any,
     downloads: Mapping[NormalizedName, Download],
     fetched: Mapping[Download, Path],
     cache: Cache,

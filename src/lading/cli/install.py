@@ -60,6 +60,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from lading.install.scheme import DestinationOptions
+    from lading.installer import InstallOptions, run
+    from lading.progress import for_stream
+
     if args.jobs < 1:
         from lading.errors import UsageError
 
@@ -134,6 +138,8 @@ def report(result: InstallResult) -> dict[str, Any]:
 
 
 def print_result(result: InstallResult, *, verbose: bool) -> None:
+    from lading.plan import ACTION_KINDS
+
     plan = result.plan
     print(f"{result.destination.description}")
     for note in result.notes:
@@ -149,9 +155,11 @@ def print_result(result: InstallResult, *, verbose: bool) -> None:
             }.get(action.kind, f"{action.installed} -> {action.locked}")
             print(f"  {action.kind:<10} {action.name} {versions or ''}".rstrip())
     counts = plan.counts()
-    summary = ", ".join(f"{counts[k]} {k if k != 'unchanged' else 'unchanged'}" for k in ACTION_KINDS if counts[k])
+    summary = ", ".join(f"{counts[k]} {k}" for k in ACTION_KINDS if counts[k])
     if result.dry_run:
-        print(f"would change: {summary or 'nothing'} (dry run)")
+        changes = ", ".join(f"{counts[k]} {k}" for k in ACTION_KINDS if counts[k] and k != "unchanged")
+        kept = f"; {counts['unchanged']} unchanged" if counts["unchanged"] else ""
+        print(f"would change: {changes or 'nothing'}{kept} (dry run)")
         return
     timing = f" in {result.seconds:.2f}s"
     print(f"{summary or 'nothing to do'}{timing}")
