@@ -411,6 +411,8 @@ def _write_verified(
     announced: Optional[int] = None,
 ) -> str:
     """Stream into ``target`` hashing as it goes; the file stays only if size and every hash match."""
+    from lading.index.http import TruncatedBody
+
     expected = _checked_hashes(download)
     digests = {alg: hashlib.new(alg) for alg in {"sha256", *expected}}
     written = 0
