@@ -28,6 +28,8 @@ def read_text(path: Path) -> str:
         ) from exc
     except OSError as exc:
         raise LockFormatError(f"cannot be read: {exc.strerror}", file=path) from exc
+    except ValueError as exc:  # a NUL character in the path, from a file that names another
+        raise LockFormatError(f"cannot be read: {exc}", file=path) from exc
 
 
 def load_toml(path: Path) -> dict[str, Any]:

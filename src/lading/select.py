@@ -14,7 +14,8 @@ from dataclasses import replace
 from typing import Optional
 
 from packaging.markers import Marker, UndefinedComparison, UndefinedEnvironmentName
-from packaging.pylock import Package, PackageDirectory, Pylock, PylockSelectError
+from packaging.pylock import Package, PackageDirectory, Pylock, PylockSelectError, PylockValidationError
+from packaging.utils import InvalidWheelFilename
 
 from lading.errors import SelectionError
 from lading.model import GroupRequest, Lock, Selected, Selection, Skipped, Target
@@ -115,6 +116,15 @@ def select(lock: Lock, target: Target, request: Optional[GroupRequest] = None) -
                 extras=extras,
                 dependency_groups=groups,
             ))
+        except (InvalidWheelFilename, PylockValidationError) as exc:
+            # A lock from ``lading.locks.read`` is validated; this guards locks built elsewhere.
+            raise SelectionError(
+                f"cannot choose a file: {exc}",
+                file=lock.path,
+                package=lock.describe(i),
+                field=lock.origins[i].entry.split(" ", 1)[0],
+                hint="the lock is damaged or was edited by hand; re-create it with the tool that wrote it",
+            ) from exc
         except PylockSelectError as exc:
             skipped.append(Skipped(
                 package=package,

@@ -19,9 +19,11 @@ _READERS: dict[LockFormat, str] = {
 
 
 def read(path: Path, fmt: Optional[LockFormat] = None) -> Lock:
+    """Read any lock into the model; a damaged one raises a ``LockFormatError`` naming the file."""
+    from lading.locks._validate import validate
     from lading.locks.detect import format_of
 
     fmt = fmt or format_of(path)
     module = importlib.import_module(_READERS[fmt])
     lock: Lock = module.read(path)
-    return lock
+    return validate(lock)

@@ -1301,7 +1301,7 @@ def _generated_by(text: str) -> Optional[str]:
 # ------------------------------------------------------------------------------------- freshness
 
 
-def content_hashes(pyproject: Mapping[str, Any]) -> dict[str, str]:
+def content_hashes(pyproject: Mapping[str, Any], manifest: Path) -> dict[str, str]:
     """Poetry's content-hash of pyproject.toml under each algorithm it has used, newest first.
 
     The 2.3+ algorithm adds ``[dependency-groups]``; Poetry 2.0-2.2 left it out; Poetry 1.x hashed
@@ -1313,15 +1313,20 @@ def content_hashes(pyproject: Mapping[str, Any]) -> dict[str, str]:
     poetry = tool.get("poetry", {}) if isinstance(tool, Mapping) else {}
     poetry = poetry if isinstance(poetry, Mapping) else {}
     groups = pyproject.get("dependency-groups", {}) or {}
+    if not isinstance(groups, Mapping):
+        raise LockFormatError(
+            f"must be a table of group = [requirements], not {type(groups).__name__}",
+            file=manifest, field="dependency-groups", hint="see PEP 735 for the [dependency-groups] table",
+        )
     relevant_project = {
         key: project[key]
         for key in ("requires-python", "dependencies", "optional-dependencies")
         if project.get(key) is not None
     }
     return {
-        "2.3+ algorithm": _digest(_content(relevant_project, groups, poetry)),
-        "pre-2.3 algorithm": _digest(_content(relevant_project, {}, poetry)),
-        "Poetry 1.x algorithm": _digest(_content({}, {}, poetry)),
+        "2.3+ algorithm": _digest(_content(relevant_project, groups, poetry), manifest),
+        "pre-2.3 algorithm": _digest(_content(relevant_project, {}, poetry), manifest),
+        "Poetry 1.x algorithm": _digest(_content({}, {}, poetry), manifest),
     }
 
 
@@ -1344,8 +1349,17 @@ def _content(project: Mapping[str, Any], groups: Mapping[str, Any], poetry: Mapp
     return content
 
 
-def _digest(content: Mapping[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+def _digest(content: Mapping[str, Any], manifest: Path) -> str:
+    try:
+        text = json.dumps(content, sort_keys=True)
+    except (TypeError, ValueError) as exc:
+        # TOML dates and times have no JSON form; Poetry cannot hash such a pyproject.toml either.
+        raise LockFormatError(
+            f"cannot compute Poetry's content-hash: {exc}",
+            file=manifest,
+            hint="a dependency table holds a TOML date or time; write it as a quoted string",
+        ) from exc
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def freshness(lock: Lock) -> Freshness:
@@ -1363,7 +1377,7 @@ def freshness(lock: Lock) -> Freshness:
             manifest=lock.manifest,
             differences=("the lock records no metadata.content-hash; run `poetry lock`",),
         )
-    computed = content_hashes(load_toml(lock.manifest))
+    computed = content_hashes(load_toml(lock.manifest), lock.manifest)
     for algorithm, digest in computed.items():
         if digest == recorded:
             return Freshness(checked=True, fresh=True, method=f"{method} ({algorithm})", manifest=lock.manifest)

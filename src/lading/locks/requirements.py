@@ -235,6 +235,14 @@ def parse(path: Path) -> _Parsed:
 def _parse_file(path: Path, parsed: _Parsed, *, constraint: bool, stack: tuple[Path, ...]) -> None:
     parsed.includes.append(path)
     text = read_text(path)
+    if "\x00" in text:
+        # No requirement, option or path can hold one; left in, it reaches the OS as a path.
+        number = text.count("\n", 0, text.index("\x00")) + 1
+        raise LockFormatError(
+            f"line {number} contains a NUL character",
+            file=path,
+            hint="this is not a text requirements file, or it is damaged; re-create it",
+        )
     for line in logical_lines(path, text):
         if line.text.startswith("-"):
             _option_line(line, parsed, constraint=constraint, stack=(*stack, path.resolve()))

@@ -73,6 +73,9 @@ _SOURCE_KINDS = ("registry", "git", "url", "path", "directory", "editable", "vir
 _REGENERATE = "re-create it with `uv lock`"
 FRESHNESS_METHOD = "uv.lock recorded requirements vs pyproject.toml"
 
+# A valid (normalized) project, extra or group name.
+_NAME = re.compile(r"^([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])$")
+
 # uv writes the extras and groups of conflicting sets into markers as fake `extra` values.
 _CONFLICT_VALUE = re.compile(r"^(extra|group)-(\d+)-(.+)$")
 _EXTRA_COMPARISON = re.compile(
@@ -841,14 +844,22 @@ def _recorded(raw: object, path: Path, field: str) -> _Requirement:
         raise LockFormatError(
             "must be a table with a name", file=path, field=field, hint=_REGENERATE
         )
+    for key in ("specifier", "marker"):
+        if raw.get(key) is not None and not isinstance(raw[key], str):
+            raise LockFormatError(
+                f"{key} must be a string, not {raw[key]!r}", file=path, field=f"{field}.{key}", hint=_REGENERATE
+            )
+    extras_raw = _list(raw.get("extras"), path, f"{field}.extras")
+    if not all(isinstance(x, str) for x in extras_raw):
+        raise LockFormatError("extras must be an array of names", file=path, field=f"{field}.extras", hint=_REGENERATE)
     sourced = any(k in raw for k in ("url", "git", "path", "directory", "editable"))
     try:
-        specifier = None if sourced else SpecifierSet(str(raw.get("specifier", "")))
+        specifier = None if sourced else SpecifierSet(raw.get("specifier", ""))
         marker = str(Marker(raw["marker"])) if raw.get("marker") else None
     except (InvalidSpecifier, InvalidMarker) as exc:
-        raise LockFormatError(f"invalid requirement: {exc}", file=path, field=field) from exc
-    extras = frozenset(canonicalize_name(str(x)) for x in raw.get("extras", []))
-    text = _display(raw["name"], extras, str(raw.get("specifier", "")), marker)
+        raise LockFormatError(f"invalid requirement: {exc}", file=path, field=field, hint=_REGENERATE) from exc
+    extras = frozenset(canonicalize_name(x) for x in extras_raw)
+    text = _display(raw["name"], extras, raw.get("specifier", ""), marker)
     return _Requirement(canonicalize_name(raw["name"]), extras, specifier, marker, text)
 
 
@@ -889,6 +900,11 @@ def _project_requirements(project: Mapping[str, Any], path: Path) -> list[_Requi
     for extra, texts in optional.items():
         field = f"project.optional-dependencies.{extra}"
         name = canonicalize_name(extra)
+        if not _NAME.fullmatch(name):
+            raise LockFormatError(
+                f"{extra!r} is not a valid extra name", file=path, field=field,
+                hint="extra names are letters, digits, '-', '_' and '.' (PEP 685)",
+            )
         found += [
             _parsed(text, path, f"{field}[{k}]", extra=name)
             for k, text in enumerate(_list(texts, path, field))
