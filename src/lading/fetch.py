@@ -359,7 +359,7 @@ def _read_chunks(handle: BinaryIO) -> Iterator[bytes]:
 
 
 def _download_verified(run: _Run, download: Download, target: Path) -> str:
-    from lading.index.http import NotFound, TruncatedBody
+    from lading.index.http import NotFound
 
     assert run.client is not None and download.url is not None
     client = run.client

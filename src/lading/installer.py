@@ -48,7 +48,7 @@ from lading.model import (
     Selection,
     Target,
 )
-from lading.plan import Action, Plan, make_plan
+from lading.plan import Action, Plan, make_plan, public_url
 from lading.progress import Progress
 from lading.select import select
 from lading.soundness import check
@@ -550,13 +550,14 @@ def _direct_url(chosen: Selected) -> Optional[dict[str, Any]]:
         info: dict[str, Any] = {"vcs": source.type, "commit_id": source.commit_id}
         if source.requested_revision:
             info["requested_revision"] = source.requested_revision
-        data: dict[str, Any] = {"url": source.url or (base / (source.path or ".")).resolve().as_uri(),
+        data: dict[str, Any] = {"url": public_url(source.url) if source.url
+                                else (base / (source.path or ".")).resolve().as_uri(),
                                 "vcs_info": info}
         if source.subdirectory:
             data["subdirectory"] = source.subdirectory
         return data
     if isinstance(source, PackageArchive):
-        url = source.url or (base / (source.path or "")).resolve().as_uri()
+        url = public_url(source.url) if source.url else (base / (source.path or "")).resolve().as_uri()
         hashes = dict(source.hashes)
         archive: dict[str, Any] = {"hashes": hashes}
         if "sha256" in hashes:

@@ -5,11 +5,12 @@ Pure: the installed state is given as plain values, so ``--dry-run`` and the rea
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Optional, Protocol
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit, urlunsplit
 from urllib.request import url2pathname
 
 from packaging.utils import NormalizedName, canonicalize_name
@@ -140,6 +141,19 @@ def _direction(installed: str, locked: str) -> tuple[ActionKind, str]:
     return ("upgrade", f"{installed} -> {locked}") if older else ("downgrade", f"{installed} -> {locked}")
 
 
+_PLACEHOLDER_USERINFO = re.compile(r"\$\{\w+\}(:\$\{\w+\})?")
+
+
+def public_url(url: str) -> str:
+    """The URL without credentials, as PEP 610 wants it in ``direct_url.json``: only ``${VAR}``
+    placeholders and ssh's ``git`` user may stay."""
+    parts = urlsplit(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at or userinfo == "git" or _PLACEHOLDER_USERINFO.fullmatch(userinfo):
+        return url
+    return urlunsplit(parts._replace(netloc=host))
+
+
 def _direct_url_matches(direct_url: Optional[Mapping[str, Any]], chosen: Selected, base: Path) -> bool:
     """Whether the installed copy came from the same kind of source the lock names (PEP 610)."""
     source = chosen.source
@@ -150,12 +164,13 @@ def _direct_url_matches(direct_url: Optional[Mapping[str, Any]], chosen: Selecte
     url = str(direct_url.get("url", ""))
     if isinstance(source, PackageVcs):
         info = direct_url.get("vcs_info") or {}
-        return bool(info.get("commit_id") == source.commit_id and url.rstrip("/") == (source.url or "").rstrip("/"))
+        return bool(info.get("commit_id") == source.commit_id
+                    and url.rstrip("/") == public_url(source.url or "").rstrip("/"))
     if isinstance(source, PackageArchive):
         info = direct_url.get("archive_info") or {}
         hashes = info.get("hashes") or {}
         return any(hashes.get(alg) == value for alg, value in source.hashes.items()) or (
-            source.url is not None and url == source.url and not source.hashes
+            source.url is not None and url == public_url(source.url) and not source.hashes
         )
     if isinstance(source, PackageDirectory):
         info = direct_url.get("dir_info") or {}

@@ -68,6 +68,8 @@ class LiveProgress(Progress):
             text += f" {self._items}/{self._total}"
         if self._total_bytes:
             text += f", {self._bytes / 1e6:.1f}/{self._total_bytes / 1e6:.1f} MB"
+        elif self._bytes:  # locks without sizes (most but pylock and uv.lock): bytes so far
+            text += f", {self._bytes / 1e6:.1f} MB"
         pad = max(0, self._width - len(text))
         self._stream.write("\r" + text + " " * pad)
         self._stream.flush()

@@ -260,7 +260,7 @@ def test_data_directories_map_to_the_scheme_and_scripts_are_rewritten_real_copie
     dist = do_install(unpacked, paths, mode="hardlink")
 
     assert (paths.data / "share" / "datapkg" / "readme.txt").read_text() == "shared"
-    assert (paths.headers / "datapkg.h").read_bytes() == b"int f(void);\n"
+    assert (paths.headers / "datapkg" / "datapkg.h").read_bytes() == b"int f(void);\n"
     assert (paths.purelib / "datapkg_extra.py").is_file()
     assert (paths.platlib / "datapkg" / "__init__.py").is_file()
     tool = paths.scripts / "tool"
@@ -544,3 +544,18 @@ def test_complete_bytecode_gets_a_pyc_record_so_later_installs_need_not_hash(tmp
     ]
     assert f"side/x/__pycache__/y.{TAG}.pyc" in {e.path for e in second.written}
     assert_record_matches_disk(second)
+
+
+def test_hex_digests_in_record_are_accepted_as_some_published_wheels_use_them(tmp_path: Path) -> None:
+    entries, record = wheel_entries("hexrec", "1.0")
+    lines = []
+    for name, data in entries:
+        path = name.filename if isinstance(name, zipfile.ZipInfo) else name
+        lines.append(f"{path},sha256={hashlib.sha256(data).hexdigest()},{len(data)}")
+    text = ("\n".join([*lines, f"{record},,"]) + "\n").encode()
+    wheel = write_zip(tmp_path / "hexrec-1.0-py3-none-any.whl", [*entries, (zip_info(record), text)])
+    assert unpack(wheel, tmp_path / "ok").name == "hexrec"
+    tampered = text.replace(hashlib.sha256(entries[0][1]).hexdigest().encode(), b"0" * 64)
+    wheel = write_zip(tmp_path / "hexrec-1.0-py3-none-any.whl", [*entries, (zip_info(record), tampered)])
+    with pytest.raises(WheelError, match="does not match"):
+        unpack(wheel, tmp_path / "bad")

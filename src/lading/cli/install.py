@@ -6,13 +6,12 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lading.cli import common
-from lading.install.scheme import DestinationOptions
-from lading.installer import InstallOptions, InstallResult, run
-from lading.plan import ACTION_KINDS
-from lading.progress import for_stream
+
+if TYPE_CHECKING:  # the install machinery is imported when the command runs, not when lading starts
+    from lading.installer import InstallResult
 
 REPORT_VERSION = 1
 

@@ -6,6 +6,7 @@ import base64
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from lading.install import WheelError
 # Algorithms a RECORD may use; weaker ones (md5, sha1) are refused as the wheel spec requires.
 RECORD_ALGORITHMS = ("sha256", "sha384", "sha512", "sha3_256", "sha3_384", "sha3_512", "blake2b", "blake2s")
 SIGNATURE_NAMES = ("RECORD.jws", "RECORD.p7s")
+_HEX = re.compile(r"[0-9a-fA-F]+")
 
 _REBUILD = "the wheel is refused; rebuild it with a current tool, or report it to its publisher"
 
@@ -46,8 +48,16 @@ class RecordEntry:
     @property
     def digest(self) -> bytes:
         """The raw digest bytes (empty when there is no hash)."""
-        value = self.hash.partition("=")[2]
-        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)) if value else b""
+        algorithm, _, value = self.hash.partition("=")
+        if not value:
+            return b""
+        # Some published wheels (gmsh 4.15) write hex digests; hex is twice the digest size, base64 never is.
+        if len(value) == 2 * hashlib.new(algorithm).digest_size and _HEX.fullmatch(value):
+            return bytes.fromhex(value)
+        try:
+            return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        except ValueError:
+            return b"<undecodable>"
 
 
 def record_hash_of(data: bytes) -> str:

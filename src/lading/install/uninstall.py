@@ -2,21 +2,26 @@
 
 Every RECORD path is checked before anything is removed: it must resolve (through symlinked directories)
 to a place strictly inside one of the scheme's directories; a RECORD that points elsewhere is refused as a
-whole. The dist-info directory goes last (renamed aside, then deleted), so an interrupted uninstall still
-shows the distribution and the next run finishes the job.
+whole. Before any file goes, RECORD is renamed to ``RECORD.lading-uninstalling``: an interrupted uninstall
+leaves the distribution visible but incomplete (no RECORD), so the next run reinstalls or removes it even when
+the version is the one the lock wants, and that run still knows its files. The dist-info directory goes last
+(renamed aside, then deleted).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lading.install import InstallError
 from lading.install.installed import InstalledDist
 from lading.install.link import temp_name
 from lading.install.paths import InstallPaths
+
+#: RECORD's name while its distribution is being removed (see the module docstring).
+RECORD_UNINSTALLING = "RECORD.lading-uninstalling"
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,12 @@ def uninstall(dist: InstalledDist, paths: InstallPaths) -> Uninstalled:
             package=dist.label,
             hint="this distribution belongs to another environment; lading removes only what it manages",
         )
-    if dist.record is None and not dist.written:
+    aside = os.path.join(dist_info, RECORD_UNINSTALLING)
+    targets: list[str]
+    if dist.record is None and not dist.written and os.path.isfile(aside):
+        # An earlier uninstall was interrupted: its file list is still here.
+        targets = _targets(replace(dist, record=Path(aside)), roots, dist_info)
+    elif dist.record is None and not dist.written:
         if not dist.installed_by_lading:
             raise InstallError(
                 "the distribution has no RECORD, so its files are unknown",
@@ -47,9 +57,10 @@ def uninstall(dist: InstalledDist, paths: InstallPaths) -> Uninstalled:
                 hint="it was installed by an old tool; remove its files by hand, or recreate the environment",
             )
         # lading writes RECORD last: without it the install was interrupted and is redone over these files.
-        targets: list[str] = []
+        targets = []
     else:
         targets = _targets(dist, roots, dist_info)
+        _mark_uninstalling(dist, dist_info, aside)
 
     removed: list[Path] = []
     code: dict[str, set[str]] = {}
@@ -76,6 +87,17 @@ def uninstall(dist: InstalledDist, paths: InstallPaths) -> Uninstalled:
     candidates.add(os.path.dirname(dist_info))
     emptied = _remove_empty(candidates, roots)
     return Uninstalled(dist, tuple(removed), tuple(Path(d) for d in emptied))
+
+
+def _mark_uninstalling(dist: InstalledDist, dist_info: str, aside: str) -> None:
+    """Make the distribution incomplete before its files go (one atomic rename of RECORD)."""
+    try:
+        os.replace(os.path.join(dist_info, "RECORD"), aside)
+    except FileNotFoundError:
+        pass
+    except OSError as error:
+        raise InstallError(f"cannot remove {dist_info}: {error.strerror or error}", file=dist_info,
+                           package=dist.label, hint="check the permissions of the environment") from error
 
 
 def _targets(dist: InstalledDist, roots: tuple[str, ...], dist_info: str) -> list[str]:

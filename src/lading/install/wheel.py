@@ -610,6 +610,9 @@ class _Installation:
         data_dir = self.unpacked.data_dir
         if data_dir is not None and path.startswith(data_dir + "/"):
             _, key, rest = path.split("/", 2)
+            if key == "headers":
+                # As pip does: each distribution's headers go into a directory named after it.
+                return os.path.join(os.fspath(self.paths.headers), self.unpacked.name, rest), key
             return os.path.join(os.fspath(self.paths.for_key(key)), rest), key
         return os.path.join(self.lib, path), ""
 
@@ -652,10 +655,12 @@ class _Installation:
         for entry_point in unpacked.entry_points:
             destination = os.path.join(os.fspath(self.paths.scripts), entry_point.name)
             self._write(destination, script_text(entry_point, self.interpreter), 0o755)
+        dist_info = os.path.join(self.lib, unpacked.dist_info)
+        # INSTALLER before METADATA: a dist-info an interrupted run leaves is then known to be lading's,
+        # and so is redone rather than refused as an unknown tool's install without RECORD.
+        self._write(os.path.join(dist_info, "INSTALLER"), f"{installer}\n".encode(), 0o644)
         self.linker.link_all(meta_links, 1)
 
-        dist_info = os.path.join(self.lib, unpacked.dist_info)
-        self._write(os.path.join(dist_info, "INSTALLER"), f"{installer}\n".encode(), 0o644)
         self._optional(os.path.join(dist_info, "REQUESTED"), b"" if requested else None)
         direct = None if direct_url is None else (json.dumps(dict(direct_url), sort_keys=True) + "\n").encode()
         self._optional(os.path.join(dist_info, "direct_url.json"), direct)
