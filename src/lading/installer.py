@@ -118,8 +118,13 @@ def run(options: InstallOptions, progress: Optional[Progress] = None, environ: O
         selection = _locate_files(lock, selection, target, options, cache, indexes)
         installed = scan(destination.paths) if not destination.missing else {}
         broken = [name for name, dist in installed.items() if not dist.complete]
-        plan = make_plan(selection, installed.values(), exact=options.exact,
-                         reinstall=[*options.reinstall, *broken])
+        tag = destination.interpreter.cache_tag if options.compile else None
+        reinstall: dict[str, str] = {
+            **dict.fromkeys(_without_bytecode(installed, tag), "installed without bytecode"),
+            **dict.fromkeys(broken, "its last install or removal was interrupted"),
+            **dict.fromkeys(options.reinstall, "asked to reinstall"),
+        }
+        plan = make_plan(selection, installed.values(), exact=options.exact, reinstall=reinstall)
         t = lap("plan", t)
         if options.dry_run:
             return InstallResult(found, destination, selection, plan, True,
@@ -138,6 +143,23 @@ def run(options: InstallOptions, progress: Optional[Progress] = None, environ: O
     progress.done()
     return InstallResult(found, destination, selection, plan, False,
                          round(time.perf_counter() - started, 4), timings, tuple(notes))
+
+
+def _without_bytecode(installed: Mapping[NormalizedName, InstalledDist], tag: Optional[str]) -> list[str]:
+    """Distributions installed without bytecode (``--no-compile`` earlier) when this run wants it."""
+    if tag is None:
+        return []
+    missing: list[str] = []
+    for name, dist in installed.items():
+        if dist.record is None:
+            continue
+        try:
+            text = dist.record.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if ".py," in text and f".{tag}.pyc," not in text and f".{tag}.opt-" not in text:
+            missing.append(name)
+    return missing
 
 
 # --- reading and selecting ------------------------------------------------------------------------------

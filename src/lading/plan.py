@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Optional, Protocol
+from typing import Any, Literal, Optional, Protocol, Union
 from urllib.parse import urlparse, urlsplit, urlunsplit
 from urllib.request import url2pathname
 
@@ -87,10 +87,12 @@ def make_plan(
     installed: Iterable[InstalledView],
     *,
     exact: bool = True,
-    reinstall: Iterable[str] = (),
+    reinstall: Union[Iterable[str], Mapping[str, str]] = (),
 ) -> Plan:
+    """``reinstall`` names packages to reinstall anyway; a mapping gives each its reason."""
     present = {canonicalize_name(d.name): d for d in installed}
-    forced = {canonicalize_name(n) for n in reinstall}
+    reasons = dict(reinstall) if isinstance(reinstall, Mapping) else dict.fromkeys(reinstall, "asked to reinstall")
+    forced = {canonicalize_name(n): why for n, why in reasons.items()}
     actions: list[Action] = []
     wanted: set[NormalizedName] = set()
     for chosen in selection.selected:
@@ -101,7 +103,7 @@ def make_plan(
         if dist is None:
             actions.append(Action("install", name, None, locked, chosen, "not installed"))
             continue
-        kind, reason = _compare(dist, chosen, locked, forced=name in forced, base=selection.lock.path.parent)
+        kind, reason = _compare(dist, chosen, locked, forced=forced.get(name), base=selection.lock.path.parent)
         actions.append(Action(kind, name, dist.version, locked, chosen, reason))
     kept: list[NormalizedName] = []
     for name in sorted(set(present) - wanted):
@@ -115,10 +117,10 @@ def make_plan(
 
 
 def _compare(
-    dist: InstalledView, chosen: Selected, locked: Optional[str], *, forced: bool, base: Path
+    dist: InstalledView, chosen: Selected, locked: Optional[str], *, forced: Optional[str], base: Path
 ) -> tuple[ActionKind, str]:
     if forced:
-        return "reinstall", "asked to reinstall"
+        return "reinstall", forced
     source = chosen.source
     if isinstance(source, PackageDirectory):
         # A source tree may have changed without a version change: rebuild unless it is editable and the

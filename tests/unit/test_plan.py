@@ -102,3 +102,10 @@ def test_reinstall_is_forced_by_name(write, here: Target) -> None:
     selection = select(read(write("pylock.toml", LOCK)), here)
     plan = make_plan(selection, [dist("attrs", "24.2.0")], reinstall=["Attrs"])
     assert kinds(plan)["attrs"] == "reinstall"
+
+
+def test_reinstall_reasons_are_reported(write, here: Target) -> None:
+    selection = select(read(write("pylock.toml", LOCK)), here)
+    plan = make_plan(selection, [dist("attrs", "24.2.0")], reinstall={"attrs": "installed without bytecode"})
+    [action] = plan.of("reinstall")
+    assert action.reason == "installed without bytecode"
