@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Optional, Protocol, Union
+from typing import TYPE_CHECKING, BinaryIO, Callable, Optional, Protocol, Union
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -195,8 +195,12 @@ def fetch_all(
     offline: bool = False,
     find_links: Sequence[Union[str, Path]] = (),
     progress: Optional[Progress] = None,
+    on_fetched: Optional[Callable[[Download, Path], object]] = None,
 ) -> dict[Download, Path]:
     """Every download's verified file in the cache (``archives-v1/<aa>/<sha256>/<filename>``).
+
+    ``on_fetched`` runs in the worker thread as soon as a download is verified (not for cache hits), so
+    the caller can unpack while other downloads are still streaming; its LadingError fails that download.
 
     Raises :class:`HashMismatchError`, :class:`OfflineMissingError` or :class:`FetchError` when one
     download fails, :class:`BatchFailedError` (listing each) when several do; always after every
@@ -229,7 +233,7 @@ def fetch_all(
         try:
             with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(to_get) or 1))) as pool:
                 try:
-                    futures = [(d, pool.submit(_obtain, run, d)) for d in to_get]
+                    futures = [(d, pool.submit(_obtain_then, run, d, on_fetched)) for d in to_get]
                     for download, future in futures:
                         try:
                             outcome = future.result()
@@ -268,6 +272,15 @@ def _cached(cache: Cache, download: Download) -> Optional[Path]:
         cache.mark_used(path)
         return path
     return None
+
+
+def _obtain_then(
+    run: _Run, download: Download, then: Optional[Callable[[Download, Path], object]]
+) -> Union[Path, _Missing]:
+    outcome = _obtain(run, download)
+    if then is not None and isinstance(outcome, Path) and not run.cancelled.is_set():
+        then(download, outcome)
+    return outcome
 
 
 def _obtain(run: _Run, download: Download) -> Union[Path, _Missing]:

@@ -402,13 +402,22 @@ def _prepare(
         if needs_build(source):
             builds.append(action)
     progress.phase("downloading", len(downloads), sum(d.size or 0 for d in downloads.values()))
+    names = {d: name for name, d in downloads.items()}
+    trees: dict[NormalizedName, UnpackedWheel] = {}
+
+    def unpack_fetched(download: Download, archive: Path) -> None:
+        # Unpacking into the cache while other downloads stream overlaps CPU with network; the cache is
+        # content-addressed, so a tree of a batch that later fails is still a correct entry.
+        if download.filename.endswith(".whl"):
+            trees[names[download]] = unpacked_tree(cache, archive, download.sha256)
+
     fetched = fetch_all(list(downloads.values()), cache, None, jobs=options.jobs, offline=options.offline,
-                        find_links=options.find_links, progress=_FetchProgress(progress))
+                        find_links=options.find_links, progress=_FetchProgress(progress),
+                        on_fetched=unpack_fetched)
     timings["fetch"] = round(time.perf_counter() - started, 4)
     started = time.perf_counter()
 
-    trees: dict[NormalizedName, UnpackedWheel] = {}
-    wheels = {name: fetched[d] for name, d in downloads.items() if d.filename.endswith(".whl")}
+    wheels = {name: fetched[d] for name, d in downloads.items() if d.filename.endswith(".whl") and name not in trees}
     progress.phase("unpacking", len(wheels))
 
     def unpack_one(item: tuple[NormalizedName, Path]) -> tuple[NormalizedName, UnpackedWheel]:
@@ -417,8 +426,9 @@ def _prepare(
         progress.advance(items=1)
         return name, tree
 
-    with ThreadPoolExecutor(max_workers=max(1, min(options.jobs, os.cpu_count() or 2))) as pool:
-        trees.update(pool.map(unpack_one, wheels.items()))
+    if wheels:
+        with ThreadPoolExecutor(max_workers=max(1, min(options.jobs, os.cpu_count() or 2))) as pool:
+            trees.update(pool.map(unpack_one, wheels.items()))
     timings["unpack"] = round(time.perf_counter() - started, 4)
 
     if builds:

@@ -78,6 +78,35 @@ def redact_text(text: str) -> str:
     return _URL_IN_TEXT.sub(lambda m: redact(m.group(0)), text)
 
 
+#: Anything but ASCII letters and digits in an index name becomes ``_`` in its variable names.
+_NOT_ENV = re.compile(r"[^A-Z0-9]")
+
+
+def env_name(index_name: str) -> str:
+    """An index's name as it appears in ``LADING_INDEX_<NAME>_USERNAME``: upper case, ``_`` for the rest."""
+    return _NOT_ENV.sub("_", index_name.upper())
+
+
+def env_credentials(
+    name: Optional[str], environ: Mapping[str, str], *, primary: bool = False
+) -> Optional[tuple[str, str]]:
+    """(user, password) for an index from ``LADING_INDEX_<NAME>_USERNAME`` / ``_PASSWORD``, else (for
+    the primary index) ``LADING_INDEX_USERNAME`` / ``LADING_INDEX_PASSWORD``; None when unset.
+
+    Either half may be missing (a token given as the user name alone, or a password for an empty
+    user): the other half is then empty. The values are returned, never logged.
+    """
+    prefixes = [f"LADING_INDEX_{env_name(name)}_"] if name else []
+    if primary:
+        prefixes.append("LADING_INDEX_")
+    for prefix in prefixes:
+        user = environ.get(f"{prefix}USERNAME", "")
+        password = environ.get(f"{prefix}PASSWORD", "")
+        if user or password:
+            return user, password
+    return None
+
+
 def split_urls(value: str) -> tuple[str, ...]:
     """pip's list syntax: URLs separated by any whitespace (including newlines in pip.conf)."""
     return tuple(value.split())

@@ -1,12 +1,15 @@
 """Getting bytes from an index: HTTP(S) through urllib3 with retries and credentials, or a
 ``file://`` tree.
 
-Credentials come from the index URL's user part, else ``~/.netrc`` (``$NETRC``); they are sent as a
-header and never kept in a URL that could reach a message. Certificates are the system's, or the
-bundle named by ``PIP_CERT`` / ``REQUESTS_CA_BUNDLE`` / ``SSL_CERT_FILE``.
+Credentials come from the index URL's user part, else the environment
+(``LADING_INDEX_<NAME>_USERNAME`` / ``_PASSWORD``, ``LADING_INDEX_USERNAME`` / ``_PASSWORD`` for the
+primary index, see :func:`lading.index.config.env_credentials`), else ``~/.netrc`` (``$NETRC``).
+They are sent as a header and never kept in a URL, a message, a log line or a cached file.
+Certificates are the system's, or the bundle named by ``PIP_CERT`` / ``REQUESTS_CA_BUNDLE`` /
+``SSL_CERT_FILE``.
 
-:class:`Fetched` carries the response headers so an on-disk cache (ETag / ``If-None-Match``) can be
-put in front of :meth:`HttpClient.fetch` later without changing the callers.
+:class:`Fetched` carries the response headers, so :mod:`lading.index.httpcache` can sit in front of
+:meth:`HttpClient.fetch` (conditional requests: a 304 is returned, not raised, when asked for).
 """
 
 from __future__ import annotations
@@ -28,12 +31,13 @@ import urllib3
 from urllib3.util.retry import Retry
 
 from lading.errors import IndexError_
-from lading.index.config import redact, redact_text
+from lading.index.config import env_credentials, redact, redact_text
 
 log = logging.getLogger("lading.index")
 
 _CA_BUNDLE_VARIABLES = ("PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_CONDITIONAL = frozenset({"if-none-match", "if-modified-since"})
 #: A server asking for a longer pause than this is treated as asking for this long.
 MAX_RETRY_AFTER = 60.0
 
@@ -139,7 +143,14 @@ class HttpClient:
         #: Read by callers that retry whole transfers themselves (a body cut short).
         self.retries = retries
         self.backoff_factor = backoff_factor
+        #: Host -> credentials from a URL's user part (given once, they apply to the whole host).
         self._credentials: dict[str, tuple[str, str]] = {}
+        #: URL prefix (see :func:`_prefix_key`) -> (rank, credentials): rank 0 from a URL, 1 from
+        #: the environment. The longest matching prefix wins, so two indexes on one host (one
+        #: project each, as some hosted registries do) each get their own credentials.
+        self._prefixed: dict[str, tuple[int, tuple[str, str]]] = {}
+        #: Host -> environment credentials of an index there, for files on the index's host.
+        self._env_hosts: dict[str, tuple[str, str]] = {}
         self._lock = threading.Lock()
         self._netrc: Optional[netrc.netrc] = None
         self._netrc_loaded = False
@@ -150,12 +161,34 @@ class HttpClient:
         if credentials is not None:
             with self._lock:
                 self._credentials[_host_key(clean)] = credentials
+                self._prefixed[_prefix_key(clean)] = (0, credentials)
+        return clean
+
+    def remember_index(self, url: str, *, name: Optional[str] = None, primary: bool = False) -> str:
+        """:meth:`remember` for an index base URL, adding credentials from the environment when the
+        URL has none: ``LADING_INDEX_<NAME>_USERNAME``/``_PASSWORD`` for the index the lock calls
+        ``name``, ``LADING_INDEX_USERNAME``/``_PASSWORD`` for the ``primary`` one."""
+        clean, credentials = strip_credentials(url)
+        if credentials is not None:
+            return self.remember(url)
+        found = env_credentials(name, self._environ, primary=primary)
+        if found is not None:
+            with self._lock:
+                prefix = _prefix_key(clean)
+                existing = self._prefixed.get(prefix)
+                if existing is None or existing[0] >= 1:  # never over a URL's own user part
+                    self._prefixed[prefix] = (1, found)
+                self._env_hosts.setdefault(_host_key(clean), found)
         return clean
 
     def fetch(
         self, url: str, *, accept: str, headers: Optional[Mapping[str, str]] = None
     ) -> Fetched:
-        """GET ``url``; 404 raises :class:`NotFound`, other failures :class:`IndexError_`."""
+        """GET ``url``; 404 raises :class:`NotFound`, other failures :class:`IndexError_`.
+
+        A conditional request (``If-None-Match`` / ``If-Modified-Since`` in ``headers``) may come
+        back as status 304 with an empty body; the caller holds the body it already has.
+        """
         url = self.remember(url)
         scheme = urlsplit(url).scheme.lower()
         if scheme == "file":
@@ -168,6 +201,9 @@ class HttpClient:
             headers={k.lower(): v for k, v in response.headers.items()},
             body=response.data or b"",
         )
+        conditional = any(name.lower() in _CONDITIONAL for name in headers or {})
+        if fetched.status == 304 and conditional:
+            return fetched
         _check_status(fetched, url)
         return fetched
 
@@ -242,11 +278,27 @@ class HttpClient:
             ) from None
 
     def _auth_header(self, url: str) -> dict[str, str]:
-        credentials = self._credentials.get(_host_key(url)) or self._from_netrc(url)
+        credentials = self._credentials_for(url)
         if credentials is None:
             return {}
         user, password = credentials
         return dict(urllib3.util.make_headers(basic_auth=f"{user}:{password}"))
+
+    def _credentials_for(self, url: str) -> Optional[tuple[str, str]]:
+        """The index's own (longest URL prefix; a URL's user part before the environment), then the
+        host's (user part, environment), then ``~/.netrc``."""
+        key = _prefix_key(url)
+        host = _host_key(url)
+        with self._lock:
+            matching = [
+                (len(prefix), -rank, credentials)
+                for prefix, (rank, credentials) in self._prefixed.items()
+                if key.startswith(prefix)
+            ]
+            by_host = self._credentials.get(host) or self._env_hosts.get(host)
+        if matching:
+            return max(matching, key=lambda m: (m[0], m[1]))[2]
+        return by_host or self._from_netrc(url)
 
     def _from_netrc(self, url: str) -> Optional[tuple[str, str]]:
         host = urlsplit(url).hostname
@@ -283,6 +335,12 @@ def _host_key(url: str) -> str:
     return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{parts.port or ''}"
 
 
+def _prefix_key(url: str) -> str:
+    """The URL's host and path, ending in ``/``, so ``.../simple`` covers ``.../simple/demo/``."""
+    path = urlsplit(url).path.rstrip("/")
+    return f"{_host_key(url)}{path}/"
+
+
 def _reason(exc: BaseException) -> str:
     reason = getattr(exc, "reason", None)
     return str(reason) if reason is not None else str(exc)
@@ -297,8 +355,9 @@ def _check_status(fetched: Fetched, url: str) -> None:
     if status in (401, 403):
         raise IndexError_(
             f"{redact(url)} refused access ({status})",
-            hint="give credentials in the index URL (https://user:${TOKEN}@host/...) "
-            "or in ~/.netrc",
+            hint="give credentials in the index URL (https://user:${TOKEN}@host/...), in "
+            "LADING_INDEX_USERNAME/LADING_INDEX_PASSWORD (LADING_INDEX_<NAME>_USERNAME/_PASSWORD "
+            "for an index the lock names) or in ~/.netrc",
         )
     raise IndexError_(
         f"{redact(url)} answered {status}",
