@@ -196,6 +196,7 @@ def fetch_all(
     find_links: Sequence[Union[str, Path]] = (),
     progress: Optional[Progress] = None,
     on_fetched: Optional[Callable[[Download, Path], object]] = None,
+    client_factory: Optional[Callable[[], HttpClient]] = None,
 ) -> dict[Download, Path]:
     """Every download's verified file in the cache (``archives-v1/<aa>/<sha256>/<filename>``).
 
@@ -204,13 +205,18 @@ def fetch_all(
 
     Raises :class:`HashMismatchError`, :class:`OfflineMissingError` or :class:`FetchError` when one
     download fails, :class:`BatchFailedError` (listing each) when several do; always after every
-    download has ended, with no temp files left. ``client`` may be None when ``offline``.
+    download has ended, with no temp files left. ``client`` may be None when ``offline``; without one,
+    ``client_factory`` (for example one that knows the indexes' credentials) makes it when needed.
     """
     wanted = list(dict.fromkeys(downloads))
     if client is None and not offline and not all(_cached(cache, d) is not None for d in wanted):
-        from lading.index.http import HttpClient
+        # made only when something is downloaded: a warm run never imports the HTTP stack
+        if client_factory is not None:
+            client = client_factory()
+        else:
+            from lading.index.http import HttpClient
 
-        client = HttpClient(max_connections=jobs)
+            client = HttpClient(max_connections=jobs)
     run = _Run(
         cache=cache,
         client=client,

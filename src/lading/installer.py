@@ -113,7 +113,7 @@ def run(options: InstallOptions, progress: Optional[Progress] = None, environ: O
     t = lap("select", started)
 
     cache = Cache(default_cache_dir(str(options.cache_dir) if options.cache_dir else None, environ))
-    indexes = None if options.offline else _indexes(options.index_url, lock, environ)
+    indexes = _indexes(options.index_url, lock, environ)
     with cache.using():
         selection = _locate_files(lock, selection, target, options, cache, indexes)
         installed = scan(destination.paths) if not destination.missing else {}
@@ -243,10 +243,14 @@ def _locate_files(
     located = _from_local(lock, missing, cache, options.find_links)
     selection = select(located, target, options.request)
     still = _unlocated(located, selection)
-    if still and not options.offline and indexes is not None:
+    if still and indexes is not None:
         from lading.index.complete import complete
+        from lading.index.httpcache import OfflineMiss
 
-        located = complete(located, indexes, only=still)
+        try:
+            located = complete(located, indexes, only=still, cache=cache, offline=options.offline)
+        except OfflineMiss:
+            return selection  # preparing names what is missing, for the packages it needs
         selection = select(located, target, options.request)
     return selection
 
@@ -411,9 +415,17 @@ def _prepare(
         if download.filename.endswith(".whl"):
             trees[names[download]] = unpacked_tree(cache, archive, download.sha256)
 
+    def client() -> Any:
+        from lading.index.complete import index_client
+        from lading.index.http import HttpClient
+
+        if indexes is None:
+            return HttpClient(max_connections=options.jobs)
+        return index_client(indexes, selection.lock, workers=options.jobs)
+
     fetched = fetch_all(list(downloads.values()), cache, None, jobs=options.jobs, offline=options.offline,
                         find_links=options.find_links, progress=_FetchProgress(progress),
-                        on_fetched=unpack_fetched)
+                        on_fetched=unpack_fetched, client_factory=client)
     timings["fetch"] = round(time.perf_counter() - started, 4)
     started = time.perf_counter()
 

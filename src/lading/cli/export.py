@@ -101,7 +101,9 @@ def _complete(lock: Lock, index_url: Optional[str], only: Optional[set[int]]) ->
         w.url or w.path for p in lock.packages for w in (p.wheels or ())
     ) and all(p.sdist.url or p.sdist.path for p in lock.packages if p.sdist):
         return lock
+    from lading.cache import Cache, default_cache_dir
     from lading.index.complete import complete
     from lading.index.config import default_indexes
 
-    return complete(lock, default_indexes(index_url, (), lock), only=only)
+    cache = Cache(default_cache_dir())
+    return complete(lock, default_indexes(index_url, (), lock), only=only, cache=cache)

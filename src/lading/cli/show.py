@@ -37,10 +37,12 @@ def run(args: argparse.Namespace) -> int:
     lookup = bool(pending) and not args.offline
     index = common.index_config(args.index_url, lock, quiet=not lookup)
     if lookup and index is not None:
+        from lading.cache import Cache, default_cache_dir
         from lading.index.complete import complete
 
+        cache = Cache(default_cache_dir())
         try:
-            selection = select(complete(lock, index, only=pending), target, request)
+            selection = select(complete(lock, index, only=pending, cache=cache), target, request)
         except IndexError_ as exc:
             common.warn(f"{exc.headline}; showing hashes only")
     default_index = redact(index.primary) if index else None

@@ -7,13 +7,14 @@ and a hash-only package gets exactly the files of its version whose hashes the l
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Callable, Optional, Union
+from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from packaging.pylock import Package, PackageSdist, PackageWheel
 from packaging.utils import (
@@ -31,6 +32,9 @@ from lading.index.config import IndexConfig, redact
 from lading.index.http import HttpClient, file_url_exists, strip_credentials
 from lading.index.simple import DEFAULT_WORKERS, IndexFile, PageSource, ProjectNotFound, SimpleIndex
 from lading.model import Finding, Lock, PendingFiles, expand_vars
+
+if TYPE_CHECKING:
+    from lading.cache import Cache
 
 log = logging.getLogger("lading.index")
 
@@ -51,6 +55,10 @@ class Indexes:
 
     A ``file://`` index whose directory does not exist is skipped with a warning (pip configurations
     often name local mirrors that only exist on some machines).
+
+    Without ``open_index``, sources are :class:`SimpleIndex` objects sharing one client; ``cache``
+    (lading's cache) keeps their pages on disk between runs, ``offline`` reads only stored pages,
+    and the lock's index names (:meth:`add_names`) pick their credentials from the environment.
     """
 
     def __init__(
@@ -59,20 +67,55 @@ class Indexes:
         open_index: Optional[OpenIndex] = None,
         *,
         workers: int = DEFAULT_WORKERS,
+        cache: Optional[Cache] = None,
+        offline: bool = False,
+        environ: Mapping[str, str] = os.environ,
     ) -> None:
         self.config = config
+        self._names: dict[str, str] = {}
         if open_index is None:
-            client = HttpClient(max_connections=workers)
+            from lading.index.httpcache import PageCache
+
+            client = HttpClient(max_connections=workers, environ=environ)
             for url in config.all():  # credentials given once apply to every URL of that host
                 client.remember(url)
+            pages = PageCache.of(cache) if cache is not None else None
+            primary = _same_index_key(config.primary)
 
             def open_simple(url: str) -> PageSource:
-                return SimpleIndex(url, client, workers=workers)
+                key = _same_index_key(url)
+                with self._lock:
+                    name = self._names.get(key)
+                return SimpleIndex(
+                    url, client, workers=workers, cache=pages, offline=offline, name=name,
+                    primary=key == primary,
+                )
 
             open_index = open_simple
         self._open = open_index
         self._sources: dict[str, Optional[PageSource]] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # open_simple reads the names while source() holds it
+
+    def add_names(self, names: Mapping[str, str]) -> None:
+        """``{index URL: name}`` as a lock names its indexes (for ``LADING_INDEX_<NAME>_*``)."""
+        with self._lock:
+            for url, name in names.items():
+                self._names.setdefault(_same_index_key(url), name)
+
+    def prefetch(self, wanted: Mapping[str, Collection[str]]) -> None:
+        """Fetch ``{index URL: project names}`` up front, every page in parallel."""
+        jobs: list[Callable[[], object]] = []
+        for url, projects in wanted.items():
+            source = self.source(url)
+            prefetch = getattr(source, "prefetch", None)  # a PageSource need not have one
+            if callable(prefetch) and projects:
+                jobs.append(functools.partial(prefetch, projects))
+        if len(jobs) == 1:
+            jobs[0]()
+        elif jobs:
+            with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+                for done in [pool.submit(job) for job in jobs]:
+                    done.result()
 
     def source(self, url: str) -> Optional[PageSource]:
         key = _same_index_key(url)
@@ -86,6 +129,32 @@ class Indexes:
             return self._sources[key]
 
 
+def index_client(
+    config: IndexConfig,
+    lock: Optional[Lock] = None,
+    *,
+    environ: Mapping[str, str] = os.environ,
+    workers: int = DEFAULT_WORKERS,
+) -> HttpClient:
+    """A client that knows the credentials of every index (URL user part, environment by the lock's
+    index names), for downloading the files those indexes list (on their hosts)."""
+    client = HttpClient(max_connections=workers, environ=environ)
+    names = _index_names(lock, environ) if lock is not None else {}
+    primary = _same_index_key(config.primary)
+    urls = [*config.all(), *(expand_vars(ix.url, environ) for ix in lock.indexes)] if lock else config.all()
+    for url in urls:
+        key = _same_index_key(url)
+        client.remember_index(url, name=names.get(key), primary=key == primary)
+    return client
+
+
+def _index_names(lock: Lock, environ: Mapping[str, str]) -> dict[str, str]:
+    """``{index key: name}`` for the indexes the lock names."""
+    return {
+        _same_index_key(expand_vars(ix.url, environ)): ix.name for ix in lock.indexes if ix.name
+    }
+
+
 def complete(
     lock: Lock,
     indexes: Union[IndexConfig, Indexes],
@@ -93,10 +162,16 @@ def complete(
     *,
     environ: Mapping[str, str] = os.environ,
     workers: int = DEFAULT_WORKERS,
+    cache: Optional[Cache] = None,
+    offline: bool = False,
 ) -> Lock:
-    """A copy of ``lock`` whose packages at ``only`` (default: all) have URLs for their files."""
+    """A copy of ``lock`` whose packages at ``only`` (default: all) have URLs for their files.
+
+    Every project page the lookup needs first is fetched up front, in parallel; ``cache`` and
+    ``offline`` apply when ``indexes`` is an :class:`IndexConfig` (see :class:`Indexes`).
+    """
     if isinstance(indexes, IndexConfig):
-        indexes = Indexes(indexes, workers=workers)
+        indexes = Indexes(indexes, workers=workers, cache=cache, offline=offline, environ=environ)
     lock_default = expand_vars(lock.indexes[0].url, environ) if lock.indexes else None
     positions = [
         i
@@ -106,6 +181,13 @@ def complete(
     if not positions:
         return lock
     index_set = indexes
+    index_set.add_names(_index_names(lock, environ))
+    first_pages: dict[str, set[str]] = {}
+    for i in positions:
+        candidates = _candidates(lock.packages[i], index_set.config, lock_default, environ)
+        if candidates:
+            first_pages.setdefault(candidates[0], set()).add(lock.packages[i].name)
+    index_set.prefetch(first_pages)
 
     def work(i: int) -> _Completed:
         candidates = _candidates(lock.packages[i], index_set.config, lock_default, environ)

@@ -151,6 +151,8 @@ class HttpClient:
         self._prefixed: dict[str, tuple[int, tuple[str, str]]] = {}
         #: Host -> environment credentials of an index there, for files on the index's host.
         self._env_hosts: dict[str, tuple[str, str]] = {}
+        #: Every index's prefix: another index's environment credentials never go to its URLs.
+        self._index_prefixes: set[str] = set()
         self._lock = threading.Lock()
         self._netrc: Optional[netrc.netrc] = None
         self._netrc_loaded = False
@@ -172,6 +174,8 @@ class HttpClient:
         if credentials is not None:
             return self.remember(url)
         found = env_credentials(name, self._environ, primary=primary)
+        with self._lock:
+            self._index_prefixes.add(_prefix_key(clean))
         if found is not None:
             with self._lock:
                 prefix = _prefix_key(clean)
@@ -286,7 +290,7 @@ class HttpClient:
 
     def _credentials_for(self, url: str) -> Optional[tuple[str, str]]:
         """The index's own (longest URL prefix; a URL's user part before the environment), then the
-        host's (user part, environment), then ``~/.netrc``."""
+        host's (user part; the environment's only outside every known index), then ``~/.netrc``."""
         key = _prefix_key(url)
         host = _host_key(url)
         with self._lock:
@@ -295,7 +299,10 @@ class HttpClient:
                 for prefix, (rank, credentials) in self._prefixed.items()
                 if key.startswith(prefix)
             ]
-            by_host = self._credentials.get(host) or self._env_hosts.get(host)
+            in_index = any(key.startswith(prefix) for prefix in self._index_prefixes)
+            by_host = self._credentials.get(host) or (
+                None if in_index else self._env_hosts.get(host)
+            )
         if matching:
             return max(matching, key=lambda m: (m[0], m[1]))[2]
         return by_host or self._from_netrc(url)

@@ -1,7 +1,8 @@
 """The simple repository API (PEP 503 HTML, PEP 691 JSON): one project page -> its files.
 
 :class:`SimpleIndex` is a :class:`PageSource` that fetches each project page at most once per run
-and can fetch many in parallel; tests and callers can supply any other :class:`PageSource`.
+and can fetch many in parallel, through an on-disk :class:`~lading.index.httpcache.PageCache` when
+given one; tests and callers can supply any other :class:`PageSource`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from html.parser import HTMLParser
-from typing import Any, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Optional, Protocol
 from urllib.parse import unquote, urljoin, urlsplit
 
 from packaging.utils import canonicalize_name
@@ -21,6 +22,9 @@ from packaging.utils import canonicalize_name
 from lading.errors import IndexError_
 from lading.index.config import redact
 from lading.index.http import Fetched, HttpClient, NotFound
+
+if TYPE_CHECKING:
+    from lading.index.httpcache import PageCache
 
 ACCEPT = (
     "application/vnd.pypi.simple.v1+json, "
@@ -80,7 +84,13 @@ def project_url(base: str, project: str) -> str:
 
 
 class SimpleIndex:
-    """A simple-API index; each page is fetched once per instance, even across threads."""
+    """A simple-API index; each page is fetched once per instance, even across threads.
+
+    ``cache``: pages go through this on-disk cache (fresh pages need no request, stale ones a
+    conditional one). ``offline``: only stored pages are read (:class:`OfflineMiss` otherwise).
+    ``name`` (the lock's name for the index) and ``primary`` say which environment variables give
+    its credentials when its URL has none (see :meth:`HttpClient.remember_index`).
+    """
 
     def __init__(
         self,
@@ -88,10 +98,16 @@ class SimpleIndex:
         client: Optional[HttpClient] = None,
         *,
         workers: int = DEFAULT_WORKERS,
+        cache: Optional[PageCache] = None,
+        offline: bool = False,
+        name: Optional[str] = None,
+        primary: bool = False,
     ) -> None:
         self._client = client if client is not None else HttpClient(max_connections=workers)
         # The credentials stay in the client; this object and its messages know the bare URL.
-        self.url = self._client.remember(url)
+        self.url = self._client.remember_index(url, name=name, primary=primary)
+        self._cache = cache
+        self._offline = offline
         self._workers = workers
         self._pages: dict[str, Future[ProjectPage]] = {}
         self._lock = threading.Lock()
@@ -129,14 +145,30 @@ class SimpleIndex:
     def _fetch(self, name: str) -> ProjectPage:
         url = project_url(self.url, name)
         try:
-            fetched = self._client.fetch(url, accept=ACCEPT)
+            if self._cache is not None:
+                fetched = self._cache.fetch(self._client, url, accept=ACCEPT, offline=self._offline)
+            elif self._offline and urlsplit(url).scheme.lower() != "file":
+                from lading.index.httpcache import OfflineMiss
+
+                raise OfflineMiss(
+                    f"offline, and no page cache to read {redact(url)} from",
+                    package=name,
+                    hint="run online, or give the files with --find-links",
+                )
+            else:
+                fetched = self._client.fetch(url, accept=ACCEPT)
         except NotFound:
             raise ProjectNotFound(
                 f"project {name!r} not found on {redact(self.url)}",
                 package=name,
                 hint="check the package name and that this index serves it (stale mirror?)",
             ) from None
-        return parse_page(fetched, name)
+        try:
+            return parse_page(fetched, name)
+        except IndexError_:
+            if self._cache is not None:  # a bad page must not be served again from disk
+                self._cache.discard(url, ACCEPT)
+            raise
 
 
 def parse_page(fetched: Fetched, name: str) -> ProjectPage:

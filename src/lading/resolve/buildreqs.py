@@ -119,7 +119,8 @@ def _project_of(filename: str) -> Optional[str]:
 
 
 def index_sources(urls: Sequence[str], client: HttpClient) -> list[PageSource]:
-    return [SimpleIndex(url, client) for url in urls]
+    """Page sources for ``urls``, primary first (so ``LADING_INDEX_USERNAME``/``_PASSWORD`` apply to it)."""
+    return [SimpleIndex(url, client, primary=i == 0) for i, url in enumerate(urls)]
 
 
 def root_requirements(
