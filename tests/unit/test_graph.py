@@ -67,3 +67,15 @@ def test_absorption_drops_redundant_clauses() -> None:
     a = graph.atom("os_name == 'posix'")
     ab = graph.both(a, graph.atom("python_version < '3.10'"))
     assert graph.either(a, ab) == a
+
+
+def test_a_group_name_that_cannot_be_a_marker_is_refused() -> None:
+    import pytest
+
+    from lading.errors import LockFormatError
+
+    with pytest.raises(LockFormatError) as info:
+        graph.group_atom("python-version > '3' and")
+    assert "not a valid dependency group name" in str(info.value)
+    with pytest.raises(LockFormatError):
+        graph.extra_atom("-x")

@@ -6,6 +6,7 @@ import importlib
 from pathlib import Path
 from typing import Optional
 
+from lading.errors import LadingError
 from lading.model import Lock, LockFormat
 
 _READERS: dict[LockFormat, str] = {
@@ -25,5 +26,9 @@ def read(path: Path, fmt: Optional[LockFormat] = None) -> Lock:
 
     fmt = fmt or format_of(path)
     module = importlib.import_module(_READERS[fmt])
-    lock: Lock = module.read(path)
+    try:
+        lock: Lock = module.read(path)
+    except LadingError as exc:
+        # a shared helper (marker atoms, names) knows the why but not the file
+        raise exc.located(file=path) from None
     return validate(lock)

@@ -12,11 +12,14 @@ reaches a fixed point even on cyclic graphs.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Optional, TypeVar
 
 from packaging.markers import InvalidMarker, Marker
+
+from lading.errors import LockFormatError
 
 Clause = frozenset[str]
 Condition = frozenset[Clause]
@@ -97,8 +100,21 @@ def _conjunction(clause: Sequence[str], *, nested: bool) -> str:
 
 
 def group_atom(group: str) -> Condition:
-    return atom(f"'{group}' in dependency_groups")
+    return atom(f"'{_checked_name(group, 'dependency group')}' in dependency_groups")
 
 
 def extra_atom(extra: str) -> Condition:
-    return atom(f"'{extra}' in extras")
+    return atom(f"'{_checked_name(extra, 'extra')}' in extras")
+
+
+# PEP 685 extras and PEP 735 group names; anything else cannot be written into a marker string.
+_NAME = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$")
+
+
+def _checked_name(name: str, what: str) -> str:
+    if not _NAME.match(name):
+        raise LockFormatError(
+            f"{name!r} is not a valid {what} name",
+            hint="names are letters, digits, '.', '_' and '-', starting and ending with a letter or digit",
+        )
+    return name

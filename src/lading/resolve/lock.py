@@ -1,0 +1,683 @@
+"""Resolving a :class:`~lading.manifest.Manifest` into one multi-use lock for one or more targets.
+
+Per target, the main requirements, every dependency group and every extra are resolved together
+(one version per project, as uv does), so a group cannot silently pull another version than main.
+Which of them needs each pinned project is read off the resolution graph: reached from main, the
+package has no group condition; only from group ``g`` / extra ``x``, it gets
+``'g' in dependency_groups`` / ``'x' in extras``.
+
+The per-target results are merged: a project at the same version with the same condition in every
+target gets no environment marker; otherwise each (project, version) gets the OR of the markers of
+the targets it appears in, written with only the variables that tell the targets apart
+(``sys_platform``, ``platform_machine``, ``implementation_name``, ``python_version``).
+
+Every locked version carries its sdist and each wheel that suits at least one target where that
+version is locked, with URL, hash and (when the index gives it: JSON pages) size and upload time.
+HTML pages give no size; lading does not send a request per file to learn it, so such files have none.
+
+Minimal change: the versions of a previous lock are tried first (unless ``upgrade`` / named in
+``upgrade_packages``), so re-locking moves only what must move.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Optional
+
+from packaging.markers import Marker
+from packaging.pylock import Package, PackageSdist, PackageWheel, Pylock
+from packaging.requirements import Requirement as PackagingRequirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.tags import Tag
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
+from resolvelib.structs import RequirementInformation
+
+from lading.index.simple import IndexFile, PageSource, ProjectNotFound
+from lading.locks.graph import ALWAYS, NEVER, Condition, atom, both, either, extra_atom, group_atom, to_marker
+from lading.manifest import Manifest
+from lading.model import SUPPORTED_HASHES, Index, Lock, Origin, Target
+from lading.resolve import ResolutionError
+from lading.resolve.provider import (
+    DEFAULT_MAX_ROUNDS,
+    Candidate,
+    Finder,
+    MetadataSource,
+    Offer,
+    Provider,
+    Requirement,
+    _Listing,
+    explain_conflict,
+    parse_requirement,
+)
+
+#: The marker variables that tell targets apart, in the order they are written.
+TARGET_VARIABLES = ("sys_platform", "platform_machine", "implementation_name", "python_version")
+
+
+# --- candidates: wheels, and sdists for versions without a wheel -----------------------------------
+
+
+class LockFinder(Finder):
+    """:class:`Finder` that also offers a version through its sdist when no wheel suits the target.
+
+    Each file name is parsed once per run (pages of big projects list thousands of files, asked for
+    once per target), and each ``requires-python`` text is checked once.
+    """
+
+    def _list(self, name: NormalizedName) -> _Listing:
+        for source in self.sources:
+            try:
+                page = source.get(name)
+            except ProjectNotFound:
+                continue
+            return self._from_page(name, page.files, source.url)
+        return _Listing((), {}, False)
+
+    def _from_page(self, name: NormalizedName, files: Sequence[IndexFile], index: str) -> _Listing:
+        best: dict[Version, tuple[int, IndexFile]] = {}
+        sdists: dict[Version, IndexFile] = {}
+        skipped: dict[str, int] = {}
+
+        def skip(why: str) -> None:
+            skipped[why] = skipped.get(why, 0) + 1
+
+        for file in files:
+            if not file.filename.endswith(".whl"):
+                version = sdist_version(file.filename, name)
+                if version is None:
+                    continue
+                if not self._python_ok(file.requires_python):
+                    skip(f"requiring another Python than {self._python}")
+                elif _better_sdist(file, sdists.get(version), yanked_first=True):
+                    sdists[version] = file
+                continue
+            parsed = parsed_wheel(file.filename)
+            if parsed is None or parsed[0] != name:
+                skip("with invalid names" if parsed is None else "of other projects")
+                continue
+            ranks = [self._rank[tag] for tag in parsed[2] if tag in self._rank]
+            if not ranks:
+                skip("for other platforms or Pythons")
+                continue
+            if not self._python_ok(file.requires_python):
+                skip(f"requiring another Python than {self._python}")
+                continue
+            rank = min(ranks)
+            held = best.get(parsed[1])
+            if held is None or (held[1].yanked, held[0]) > (file.yanked, rank):
+                best[parsed[1]] = (rank, file)
+        chosen: dict[Version, IndexFile] = dict(sdists)
+        chosen.update({v: f for v, (_, f) in best.items()})
+        offers = tuple(Offer(name, v, chosen[v], index) for v in sorted(chosen, reverse=True))
+        return _Listing(offers, skipped, True)
+
+    def _python_ok(self, requires_python: Optional[str]) -> bool:
+        if not requires_python:
+            return True
+        allowed = _python_range(requires_python)
+        return allowed is not None and allowed.contains(self._python, prereleases=True)
+
+    def explain(self, name: str) -> str:
+        text = super().explain(name)
+        return text.replace("versions with a wheel for this interpreter", f"versions for {self.target.name}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _python_range(text: str) -> Optional[SpecifierSet]:
+    try:
+        return SpecifierSet(text)
+    except InvalidSpecifier:
+        return None
+
+
+@functools.lru_cache(maxsize=200_000)
+def parsed_wheel(filename: str) -> Optional[tuple[NormalizedName, Version, frozenset[Tag]]]:
+    """(project, version, tags) of a wheel file name; None when it is not a valid one."""
+    try:
+        project, version, _, tags = parse_wheel_filename(filename)
+    except (InvalidWheelFilename, InvalidVersion):
+        return None
+    return project, version, tags
+
+
+def sdist_version(filename: str, name: NormalizedName) -> Optional[Version]:
+    try:
+        project, version = parse_sdist_filename(filename)
+    except (InvalidSdistFilename, InvalidVersion):
+        return None
+    return version if project == name else None
+
+
+# --- the provider: preferences, constraints, fetching ahead ------------------------------------------
+
+
+class LockProvider(Provider):
+    """:class:`Provider` that tries preferred versions first, applies constraints and fetches ahead."""
+
+    def __init__(
+        self,
+        finder: Finder,
+        metadata: MetadataSource,
+        environment: Mapping[str, str],
+        *,
+        preferences: Mapping[NormalizedName, Version] = {},
+        constraints: Mapping[NormalizedName, SpecifierSet] = {},
+    ) -> None:
+        super().__init__(finder, metadata, environment)
+        self.preferences = dict(preferences)
+        self.constraints = dict(constraints)
+        self._warmed: set[str] = set()
+        self._warm_lock = threading.Lock()
+
+    def find_matches(
+        self,
+        identifier: str,
+        requirements: Mapping[str, Iterator[Requirement]],
+        incompatibilities: Mapping[str, Iterator[Candidate]],
+    ) -> list[Candidate]:
+        found = super().find_matches(identifier, requirements, incompatibilities)
+        if not found:
+            return found
+        name = found[0].name
+        limit = self.constraints.get(name)
+        if limit is not None:
+            found = [c for c in found if limit.contains(c.version, prereleases=True)]
+        preferred = self.preferences.get(name)
+        if preferred is not None:
+            first = [c for c in found if c.version == preferred]
+            found = first + [c for c in found if c.version != preferred]
+        return found
+
+    def get_dependencies(self, candidate: Candidate) -> list[Requirement]:
+        found = super().get_dependencies(candidate)
+        self.warm(found)
+        return found
+
+    def _prefetch_next(self, requirements: Sequence[Requirement]) -> None:
+        pass  # replaced by warm(): non-blocking, page and metadata in one background task
+
+    def warm(self, requirements: Sequence[Requirement]) -> None:
+        """In the background: the page of each new project, then the metadata of the version likely picked."""
+        submit = getattr(self.metadata, "submit", None)
+        if submit is None:
+            return
+        for requirement in requirements:
+            with self._warm_lock:
+                if requirement.name in self._warmed:
+                    continue
+                self._warmed.add(requirement.name)
+            submit(partial(self._warm_one, requirement))
+
+    def _warm_one(self, requirement: Requirement) -> None:
+        offers = self.finder.offers(requirement.name)
+        preferred = self.preferences.get(requirement.name)
+        pick = next((o for o in offers if o.version == preferred), None) if preferred is not None else None
+        if pick is None:
+            pick = next(
+                (o for o in offers if not o.yanked and requirement.specifier.contains(o.version)), None
+            )
+        if pick is None:
+            return
+        # Speculatively one level further: the dependencies of the version likely picked, so the pages
+        # and metadata of the whole tree are on their way while the resolver is still near the top.
+        found: list[Requirement] = []
+        for line in self.metadata.metadata(pick).requires_dist:
+            try:
+                dependency = parse_requirement(line, self.environment)
+            except ResolutionError:
+                continue
+            if dependency is not None:
+                found.append(dependency)
+        self.warm(found)
+
+
+class _QuietReporter(BaseReporter[Requirement, Candidate, str]):
+    pass
+
+
+# --- one target ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Locked:
+    """A project pinned for one target: version, the offer picked, the condition it is needed under."""
+
+    name: NormalizedName
+    version: Version
+    offer: Offer
+    condition: Condition
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    target: Target
+    locked: Mapping[NormalizedName, Locked]
+
+
+def root_requirements(manifest: Manifest, target: Target) -> list[tuple[Requirement, Condition, str]]:
+    """(requirement, condition, where) for every manifest requirement whose marker holds on ``target``."""
+    found: list[tuple[Requirement, Condition, str]] = []
+    sections: list[tuple[Sequence[PackagingRequirement], Condition, str]] = [(manifest.main, ALWAYS, "main")]
+    sections += [(reqs, group_atom(g), f"group {g}") for g, reqs in manifest.groups.items()]
+    sections += [(reqs, extra_atom(x), f"extra {x}") for x, reqs in manifest.extras.items()]
+
+    def add(requirements: Sequence[PackagingRequirement], condition: Condition, where: str,
+            seen: frozenset[str]) -> None:
+        for index, requirement in enumerate(requirements):
+            place = f"{where}[{index}]"
+            name = canonicalize_name(requirement.name)
+            if manifest.name is not None and name == manifest.name:
+                # The project naming itself with extras (``proj[test]`` in a group): those extras' requirements.
+                if requirement.marker is not None and not requirement.marker.evaluate(dict(target.environment)):
+                    continue
+                for extra in sorted(canonicalize_name(x) for x in requirement.extras):
+                    if extra in manifest.extras and extra not in seen:
+                        add(manifest.extras[extra], condition, f"{where} -> extra {extra}", seen | {extra})
+                continue
+            if requirement.url:
+                raise ResolutionError(
+                    f"{str(requirement)!r} is a direct reference; lading lock resolves named requirements "
+                    "from an index only",
+                    file=manifest.path,
+                    field=place,
+                    hint="publish the package to an index and require it by name (direct references are "
+                    "not supported by lading lock yet)",
+                )
+            try:
+                parsed = parse_requirement(str(requirement), target.environment, where=place)
+            except ResolutionError as exc:
+                raise exc.located(file=manifest.path) from None
+            if parsed is not None:
+                found.append((parsed, condition, place))
+
+    for requirements, condition, where in sections:
+        add(requirements, condition, where, frozenset())
+    return found
+
+
+def resolve_target(
+    manifest: Manifest,
+    target: Target,
+    *,
+    sources: Sequence[PageSource],
+    metadata: MetadataSource,
+    preferences: Mapping[NormalizedName, Version] = {},
+    max_rounds: int = DEFAULT_MAX_ROUNDS,
+) -> TargetResult:
+    """Resolve main, groups and extras together for one target."""
+    python = target.environment.get("python_full_version", "")
+    allowed = manifest.requires_python
+    if allowed is not None and python and not allowed.contains(python, prereleases=True):
+        raise ResolutionError(
+            f"target {target.name} runs Python {python}, outside requires-python {allowed}",
+            file=manifest.path,
+            field="requires-python",
+            hint="drop the target or widen requires-python",
+        )
+    roots = root_requirements(manifest, target)
+    constraints: dict[NormalizedName, SpecifierSet] = {}
+    for constraint in manifest.constraints:
+        if constraint.marker is not None and not constraint.marker.evaluate(dict(target.environment)):
+            continue
+        name = canonicalize_name(constraint.name)
+        constraints[name] = constraints.get(name, SpecifierSet()) & constraint.specifier
+    finder = LockFinder(sources, target)
+    provider = LockProvider(finder, metadata, target.environment, preferences=preferences,
+                            constraints=constraints)
+    provider.warm([r for r, _, _ in roots])
+    root = manifest.path.name
+    resolver: Resolver[Requirement, Candidate, str] = Resolver(provider, _QuietReporter())
+    try:
+        result = resolver.resolve([r for r, _, _ in roots], max_rounds=max_rounds)
+    except ResolutionImpossible as exc:
+        causes: list[RequirementInformation[Requirement, Candidate]] = list(exc.causes)
+        error = explain_conflict(causes, provider, f"{root} (target {target.name})")
+        raise error.located(file=manifest.path) from None
+    except ResolutionTooDeep:
+        raise ResolutionError(
+            f"gave up after {max_rounds} rounds of backtracking for target {target.name}",
+            file=manifest.path,
+            hint="narrow the requirements (tighter version ranges) so fewer combinations need trying",
+        ) from None
+
+    start: dict[str, Condition] = {}
+    for requirement, condition, _ in roots:
+        start[requirement.identifier] = either(start.get(requirement.identifier, NEVER), condition)
+    reached = _propagate(start, result.graph)
+    locked: dict[NormalizedName, Locked] = {}
+    by_name: dict[NormalizedName, Condition] = {}
+    for identifier, condition in reached.items():
+        candidate = result.mapping.get(identifier)
+        if candidate is None:
+            continue
+        by_name[candidate.name] = either(by_name.get(candidate.name, NEVER), condition)
+    for candidate in result.mapping.values():
+        if candidate.extras:
+            continue
+        locked[candidate.name] = Locked(
+            candidate.name, candidate.version, candidate.offer, by_name.get(candidate.name, ALWAYS)
+        )
+    return TargetResult(target, locked)
+
+
+def _propagate(start: Mapping[str, Condition], graph: object) -> dict[str, Condition]:
+    from resolvelib.structs import DirectedGraph
+
+    assert isinstance(graph, DirectedGraph)
+    reached = dict(start)
+    queue = list(start)
+    while queue:
+        node = queue.pop()
+        here = reached[node]
+        if node not in graph:
+            continue
+        for child in graph.iter_children(node):
+            if child is None:
+                continue
+            before = reached.get(child, NEVER)
+            after = either(before, here)
+            if after != before:
+                reached[child] = after
+                queue.append(child)
+    return reached
+
+
+# --- merging targets into one lock ---------------------------------------------------------------------
+
+
+def target_conditions(targets: Sequence[Target]) -> dict[str, Condition]:
+    """Per target name, the marker condition that tells it from the other targets (ALWAYS for one)."""
+    varying = [
+        v for v in TARGET_VARIABLES if len({t.environment.get(v) for t in targets}) > 1
+    ]
+    found: dict[str, Condition] = {}
+    for target in targets:
+        parts = [
+            f"{v} == {_quote(target.environment[v])}" for v in varying if v in target.environment
+        ]
+        found[target.name] = atom(" and ".join(parts)) if parts else ALWAYS
+    return found
+
+
+def _quote(value: str) -> str:
+    return f"'{value}'" if "'" not in value else f'"{value}"'
+
+
+@dataclass
+class _Merged:
+    name: NormalizedName
+    version: Version
+    offer: Offer
+    per_target: dict[str, Condition] = field(default_factory=dict)
+
+
+def merge(
+    manifest: Manifest,
+    results: Sequence[TargetResult],
+    sources: Sequence[PageSource],
+    *,
+    lock_path: Optional[Path] = None,
+) -> Lock:
+    """One multi-use lock from per-target results (see the module text)."""
+    targets = [r.target for r in results]
+    conditions = target_conditions(targets)
+    merged: dict[tuple[NormalizedName, Version], _Merged] = {}
+    for result in results:
+        for locked in result.locked.values():
+            entry = merged.setdefault(
+                (locked.name, locked.version), _Merged(locked.name, locked.version, locked.offer)
+            )
+            entry.per_target[result.target.name] = locked.condition
+    by_target = {t.name: t for t in targets}
+    packages: list[Package] = []
+    origins: list[Origin] = []
+    path = lock_path or manifest.path
+    for key in sorted(merged, key=lambda k: (k[0], k[1])):
+        entry = merged[key]
+        values = set(entry.per_target.values())
+        if len(entry.per_target) == len(targets) and len(values) == 1:
+            condition = next(iter(values))
+        else:
+            condition = NEVER
+            for name, needed in entry.per_target.items():
+                condition = either(condition, both(conditions[name], needed))
+        marker = to_marker(condition)
+        wanted = [by_target[n] for n in entry.per_target]
+        packages.append(_package(entry, marker, wanted, sources, manifest.path))
+        origins.append(Origin(path, f"packages[{len(packages) - 1}] ({entry.name} {entry.version})"))
+    pylock = Pylock(
+        lock_version=Version("1.0"),
+        created_by="lading",
+        requires_python=manifest.requires_python,
+        extras=sorted(canonicalize_name(x) for x in manifest.extras),
+        dependency_groups=sorted(manifest.groups),
+        default_groups=[],
+        packages=packages,
+    )
+    return Lock(
+        path=path,
+        format="pylock",
+        pylock=pylock,
+        origins=tuple(origins),
+        indexes=manifest.indexes,
+        dev_groups=manifest.dev_groups,
+        manifest=manifest.path,
+        meta={"targets": [t.name for t in targets]},
+    )
+
+
+def _package(
+    entry: _Merged, marker: Optional[Marker], targets: Sequence[Target], sources: Sequence[PageSource],
+    manifest: Path,
+) -> Package:
+    label = f"{entry.name} {entry.version}"
+    source = next((s for s in sources if s.url == entry.offer.index), None)
+    files = source.get(entry.name).files if source is not None else (entry.offer.file,)
+    allow_yanked = entry.offer.yanked
+    wheels: list[PackageWheel] = []
+    sdist: Optional[PackageSdist] = None
+    sdist_file: Optional[IndexFile] = None
+    tag_sets = [frozenset(t.tags) for t in targets]
+    for file in files:
+        if file.yanked and not allow_yanked:
+            continue
+        if file.filename.endswith(".whl"):
+            parsed = parsed_wheel(file.filename)
+            if parsed is None or parsed[0] != entry.name or parsed[1] != entry.version:
+                continue
+            tags = parsed[2]
+            if not any(tags & accepted for accepted in tag_sets):
+                continue
+            wheels.append(PackageWheel(
+                name=file.filename, url=file.url.partition("#")[0], size=file.size,
+                upload_time=file.upload_time, hashes=_hashes(file, label, manifest),
+            ))
+        elif sdist_version(file.filename, entry.name) == entry.version and _better_sdist(file, sdist_file):
+            sdist_file = file
+    if sdist_file is not None:
+        sdist = PackageSdist(
+            name=sdist_file.filename, url=sdist_file.url.partition("#")[0], size=sdist_file.size,
+            upload_time=sdist_file.upload_time, hashes=_hashes(sdist_file, label, manifest),
+        )
+    requires_python: Optional[SpecifierSet] = None
+    if entry.offer.file.requires_python:
+        try:
+            requires_python = SpecifierSet(entry.offer.file.requires_python)
+        except InvalidSpecifier:
+            requires_python = None
+    return Package(
+        name=entry.name,
+        version=entry.version,
+        marker=marker,
+        requires_python=requires_python,
+        index=entry.offer.index,
+        wheels=wheels or None,
+        sdist=sdist,
+    )
+
+
+def _better_sdist(file: IndexFile, held: Optional[IndexFile], *, yanked_first: bool = False) -> bool:
+    """One sdist per version: a .tar.gz (the standard form) wins over a .zip (and, when asked, a
+    non-yanked file over a yanked one)."""
+    if held is None:
+        return True
+    if yanked_first and held.yanked != file.yanked:
+        return held.yanked
+    return not held.filename.endswith(".tar.gz") and file.filename.endswith(".tar.gz")
+
+
+def _hashes(file: IndexFile, label: str, manifest: Path) -> dict[str, str]:
+    found = {alg: value for alg, value in file.hashes.items() if alg in SUPPORTED_HASHES}
+    if not found:
+        raise ResolutionError(
+            f"the index gives no usable hash for {file.filename} "
+            f"({', '.join(file.hashes) or 'none at all'})",
+            file=manifest,
+            package=label,
+            hint="use an index that publishes sha256 hashes (pylock.toml needs one for every file)",
+        )
+    return found
+
+
+# --- previous locks and what changed -------------------------------------------------------------------
+
+
+def preferences_for(previous: Optional[Lock], target: Target) -> dict[NormalizedName, Version]:
+    """The versions a previous lock holds for ``target`` (all groups and extras)."""
+    if previous is None:
+        return {}
+    environment: dict[str, object] = dict(target.environment)
+    environment["extras"] = frozenset(previous.extras)
+    environment["dependency_groups"] = frozenset(previous.groups) | frozenset(previous.default_groups)
+    found: dict[NormalizedName, Version] = {}
+    for package in previous.packages:
+        if package.version is None:
+            continue
+        if package.marker is not None:
+            try:
+                if not package.marker.evaluate(environment, context="lock_file"):  # type: ignore[arg-type]
+                    continue
+            except Exception:  # a marker lading cannot evaluate here only loses a preference
+                pass
+        found.setdefault(canonicalize_name(package.name), package.version)
+    return found
+
+
+@dataclass(frozen=True)
+class Change:
+    name: str
+    kind: str  # "added", "removed", "upgraded", "downgraded", "changed"
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        was = ", ".join(self.before)
+        now = ", ".join(self.after)
+        if self.kind == "added":
+            return f"+ {self.name} {now}"
+        if self.kind == "removed":
+            return f"- {self.name} {was}"
+        return f"~ {self.name} {was} -> {now} ({self.kind})"
+
+
+def changes(previous: Optional[Lock], lock: Lock) -> list[Change]:
+    """What moved between two locks, by project: added, removed, upgraded, downgraded."""
+
+    def versions(source: Optional[Lock]) -> dict[str, list[Version]]:
+        found: dict[str, list[Version]] = {}
+        for package in source.packages if source is not None else ():
+            name = canonicalize_name(package.name)
+            listed = found.setdefault(name, [])
+            if package.version is not None and package.version not in listed:
+                listed.append(package.version)
+        return {k: sorted(v) for k, v in found.items()}
+
+    old = versions(previous)
+    new = versions(lock)
+    found: list[Change] = []
+    for name in sorted(set(old) | set(new)):
+        before = tuple(str(v) for v in old.get(name, []))
+        after = tuple(str(v) for v in new.get(name, []))
+        if name not in old:
+            found.append(Change(name, "added", after=after))
+        elif name not in new:
+            found.append(Change(name, "removed", before=before))
+        elif before != after:
+            if old[name] and new[name] and max(new[name]) > max(old[name]):
+                kind = "upgraded"
+            elif old[name] and new[name] and max(new[name]) < max(old[name]):
+                kind = "downgraded"
+            else:
+                kind = "changed"
+            found.append(Change(name, kind, before, after))
+    return found
+
+
+# --- the whole job -------------------------------------------------------------------------------------
+
+
+def lock_manifest(
+    manifest: Manifest,
+    targets: Sequence[Target],
+    *,
+    sources: Sequence[PageSource],
+    metadata: MetadataSource,
+    previous: Optional[Lock] = None,
+    upgrade: bool = False,
+    upgrade_packages: Sequence[str] = (),
+    lock_path: Optional[Path] = None,
+    max_rounds: int = DEFAULT_MAX_ROUNDS,
+) -> Lock:
+    """Resolve ``manifest`` for each target and merge the results into one lock."""
+    if not targets:
+        raise ResolutionError("no target to lock for", file=manifest.path, hint="give --target")
+    moving = {canonicalize_name(p) for p in upgrade_packages}
+    results: list[TargetResult] = []
+    for target in targets:
+        preferences = {} if upgrade else {
+            n: v for n, v in preferences_for(previous, target).items() if n not in moving
+        }
+        results.append(resolve_target(
+            manifest, target, sources=sources, metadata=metadata, preferences=preferences,
+            max_rounds=max_rounds,
+        ))
+    return merge(manifest, results, sources, lock_path=lock_path)
+
+
+def index_entries(manifest: Manifest, primary: str, extra: Sequence[str]) -> tuple[Index, ...]:
+    """The lock's indexes: the manifest's when it names any, else the ones used."""
+    if manifest.indexes:
+        return manifest.indexes
+    return (Index(url=primary), *(Index(url=u, extra=True) for u in extra))
+
+
+__all__ = [
+    "TARGET_VARIABLES",
+    "Change",
+    "LockFinder",
+    "LockProvider",
+    "Locked",
+    "TargetResult",
+    "changes",
+    "index_entries",
+    "lock_manifest",
+    "merge",
+    "preferences_for",
+    "resolve_target",
+    "root_requirements",
+    "target_conditions",
+]
