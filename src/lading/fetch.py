@@ -232,6 +232,8 @@ def fetch_all(
             done[download] = hit
         else:
             to_get.append(download)
+    # largest first: the longest download (and its unpacking, via ``on_fetched``) is the critical path
+    to_get.sort(key=lambda d: -(d.size or 0))
     run.progress.started(len(to_get), sum(d.size or 0 for d in to_get))
     failures: list[LadingError] = []
     missing: list[_Missing] = []
