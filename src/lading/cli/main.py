@@ -27,7 +27,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from lading.cli import cache, export, install, lock, show, target, verify
+    from lading.cli import add, cache, export, install, lock, outdated, remove, show, target, upgrade, verify
 
     parser = _Parser(
         prog="lading",
@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"lading {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
-    for module in (install, show, export, verify, target, cache, lock):
+    for module in (install, show, export, verify, target, cache, lock, add, remove, upgrade, outdated):
         module.add_parser(subparsers)
     return parser
 
