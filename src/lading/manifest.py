@@ -30,26 +30,13 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from lading._toml import load_toml
 from lading.errors import LadingError, LockFormatError
+from lading.locks.pipfile import pipfile_entry_marker
 from lading.model import Index
 
 ManifestKind = Literal["pyproject", "poetry", "requirements", "pipfile"]
 
 #: Pipfile tables that are not package categories.
 PIPFILE_NOT_CATEGORIES = frozenset({"source", "requires", "pipenv", "scripts", "packages", "dev-packages"})
-#: Pipfile entry keys that are marker variables (``sys_platform = "== 'linux'"``).
-PIPFILE_MARKER_KEYS = (
-    "os_name",
-    "sys_platform",
-    "platform_machine",
-    "platform_python_implementation",
-    "platform_release",
-    "platform_system",
-    "platform_version",
-    "python_version",
-    "python_full_version",
-    "implementation_name",
-    "implementation_version",
-)
 #: The group pipenv's ``[dev-packages]`` becomes (the name of its Pipfile.lock category).
 PIPFILE_DEV_GROUP = "develop"
 #: The group Poetry's legacy ``[tool.poetry.dev-dependencies]`` becomes.
@@ -534,22 +521,12 @@ def _pipfile_entry(name: str, value: object, path: Path, where: str) -> Requirem
         raise ManifestError("expected a version string or a table", file=path, field=where, hint="fix the Pipfile")
     extras = value.get("extras", [])
     extras_text = f"[{','.join(str(x) for x in extras)}]" if isinstance(extras, list) and extras else ""
-    markers: list[str] = []
-    if isinstance(value.get("markers"), str):
-        markers.append(f"({value['markers']})")
-    for key in PIPFILE_MARKER_KEYS:
-        condition = value.get(key)
-        if isinstance(condition, str):
-            match = re.match(r"^\s*(===|==|!=|<=|>=|~=|<|>)?\s*(.+?)\s*$", condition)
-            if match is None:
-                raise ManifestError(f"cannot read the condition {condition!r}", file=path, field=f"{where}.{key}",
-                                    hint="write it like \"== 'linux'\"")
-            operator = match.group(1) or "=="
-            operand = match.group(2)
-            if operand[:1] not in ("'", '"'):
-                operand = f"'{operand}'"
-            markers.append(f"{key} {operator} {operand}")
-    marker = f" ; {' and '.join(markers)}" if markers else ""
+    try:
+        condition = pipfile_entry_marker(value)
+    except ValueError as exc:
+        key = exc.args[1] if len(exc.args) > 1 else "markers"
+        raise ManifestError(str(exc.args[0]), file=path, field=f"{where}.{key}", hint="fix the Pipfile") from exc
+    marker = f" ; {condition}" if condition else ""
     for kind in ("git", "hg", "svn", "bzr"):
         location = value.get(kind)
         if isinstance(location, str):

@@ -460,21 +460,45 @@ def _manifest_markers(
     """What a Pipfile entry asks for: ``markers`` and keys like ``sys_platform = "== 'win32'"``."""
     if not isinstance(spec, dict):
         return None
+    try:
+        text = pipfile_entry_marker(spec)
+    except ValueError as exc:
+        raise fail(str(exc), exc.args[1] if len(exc.args) > 1 else "markers") from exc
+    if text is None:
+        return None
+    try:
+        return str(Marker(text))
+    except InvalidMarker as exc:
+        raise fail(f"the Pipfile's marker {text!r} is invalid: {exc}", "markers") from exc
+
+
+_CONDITION = re.compile(r"^\s*(===|==|!=|<=|>=|~=|<|>)?\s*(.+?)\s*$")
+
+
+def pipfile_entry_marker(spec: Mapping[str, Any]) -> Optional[str]:
+    """The marker a Pipfile entry asks for: its ``markers`` string and-ed with keys such as
+    ``sys_platform = "== 'win32'"`` (operator ``==`` when left out, operand quoted when bare).
+
+    Raises ``ValueError(why, key)`` for a condition that cannot be read; the callers name the file.
+    """
     parts: list[str] = []
     written = spec.get("markers")
     if isinstance(written, str) and written.strip():
         parts.append(written.strip())
     for key in PIPFILE_MARKER_KEYS:
-        value = spec.get(key)
-        if isinstance(value, str) and value.strip():
-            parts.append(f"{key} {value.strip()}")
+        condition = spec.get(key)
+        if not isinstance(condition, str) or not condition.strip():
+            continue
+        match = _CONDITION.match(condition)
+        if match is None:
+            raise ValueError(f"cannot read the condition {condition!r}; write it like \"== 'linux'\"", key)
+        operand = match.group(2)
+        if operand[:1] not in ("'", '"'):
+            operand = f"'{operand}'"
+        parts.append(f"{key} {match.group(1) or '=='} {operand}")
     if not parts:
         return None
-    text = " and ".join(f"({p})" for p in parts) if len(parts) > 1 else parts[0]
-    try:
-        return str(Marker(text))
-    except InvalidMarker as exc:
-        raise fail(f"the Pipfile's marker {text!r} is invalid: {exc}", "markers") from exc
+    return " and ".join(f"({p})" for p in parts) if len(parts) > 1 else parts[0]
 
 
 def _identity(entry: _Entry) -> tuple[object, ...]:
