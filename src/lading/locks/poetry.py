@@ -352,20 +352,20 @@ def _mentions_extra(markers: object) -> bool:
     return any(isinstance(t, str) and (_EXTRA_EQ.search(t) or _EXTRA_EQ_REVERSED.search(t)) for t in texts)
 
 
+def _parsed_marker(text: str, path: Path, package: Optional[str], field: str) -> Marker:
+    try:
+        return Marker(text)
+    except InvalidMarker as exc:
+        raise LockFormatError(
+            f"invalid marker {text!r}: {exc}", file=path, package=package, field=field, hint=_REGENERATE
+        ) from exc
+
+
 def _root_marker(text: Optional[str], path: Path, package: Optional[str], field: str) -> tuple[Condition, set[str]]:
     """A marker as the root sees it: ``extra`` is the project's own extras, ``'x' in extras``."""
     if text is None or not text.strip() or text.strip() == "*":
         return ALWAYS, set()
-    try:
-        normalized = str(Marker(text))
-    except InvalidMarker as exc:
-        raise LockFormatError(
-            f"invalid marker {text!r}: {exc}",
-            file=path,
-            package=package,
-            field=field,
-            hint=_REGENERATE,
-        ) from exc
+    normalized = str(_parsed_marker(text, path, package, field))
     extras: set[str] = set()
 
     def forward(match: re.Match[str]) -> str:
@@ -792,16 +792,7 @@ def _transitive_marker(text: str, path: Path, package: Optional[str], field: str
     ``extra``
     would be read as one of the project's own extras.
     """
-    try:
-        marker = Marker(text)
-    except InvalidMarker as exc:
-        raise LockFormatError(
-            f"invalid marker {text!r}: {exc}",
-            file=path,
-            package=package,
-            field=field,
-            hint=_REGENERATE,
-        ) from exc
+    marker = _parsed_marker(text, path, package, field)
     if "extra" not in str(marker):
         return atom(str(marker))
     # packaging has no public tree of a marker; the parsed form is stable across its releases.
