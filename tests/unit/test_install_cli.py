@@ -803,6 +803,17 @@ def test_no_compile_installs_no_bytecode(lading: Lading, index: Index, project: 
     assert not [r for r in check_record(venv, "codepkg") if r.endswith(".pyc")]
 
 
+def test_a_later_run_with_bytecode_reinstalls_what_was_installed_without(
+    lading: Lading, index: Index, project: Path, tmp_path: Path
+) -> None:
+    lock = write_lock(project, [pkg(code_wheel(index))])
+    venv = tmp_path / "venv"
+    lading.ok(str(lock), "--venv", str(venv), "--no-compile")
+    assert not list(site_packages(venv).rglob("*.pyc"))
+    lading.ok(str(lock), "--venv", str(venv))
+    check_bytecode(venv, "codepkg")
+
+
 def cache_inodes(cache: Path) -> set[tuple[int, int]]:
     return {(p.stat().st_dev, p.stat().st_ino) for p in cache.rglob("*") if p.is_file()}
 
