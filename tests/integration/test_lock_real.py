@@ -29,9 +29,18 @@ def index_url() -> str:
     return index_values()["@@INDEX_URL@@"]
 
 
-def uv_versions(manifest: Path, *extra: str) -> dict[str, str]:
+def ensure_uv() -> Path:
+    """uv in the tools venv (the pin `scripts/make_fixtures.py` uses), installed on first use."""
     if not UV.exists():
-        pytest.skip("uv is not installed in .tools-venv/uv")
+        venv = UV.parent.parent
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "uv==0.13.8"],
+                       check=True, timeout=600)
+    return UV
+
+
+def uv_versions(manifest: Path, *extra: str) -> dict[str, str]:
+    ensure_uv()
     done = subprocess.run(
         [str(UV), "pip", "compile", str(manifest), "--index-url", index_url(), "--no-header", "--no-annotate",
          "--python", sys.executable, *extra],
