@@ -1099,6 +1099,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=3, help="fixtures generated in parallel")
     ap.add_argument("--keep-work", action="store_true", help="keep the scratch directory")
     ap.add_argument(
+        "--tools-only",
+        action="store_true",
+        help="only install the pinned tools into --tools-venv (what the tests that run the real tools need)",
+    )
+    ap.add_argument(
         "--keep-going",
         action="store_true",
         help="after a tool failure, still generate the remaining fixtures (default: stop)",
@@ -1141,6 +1146,10 @@ def main(argv: list[str] | None = None) -> int:
     except ToolFailure as exc:
         log(f"\nFAILED installing tools:\n{exc}")
         return 1
+    if args.tools_only:
+        for name, why in tools.unavailable.items():
+            log(f"  {name}: unavailable ({why})")
+        return 0
 
     skipped: dict[str, str] = {}
     runnable: list[tuple[str, str]] = []
