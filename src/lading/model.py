@@ -71,9 +71,15 @@ class Origin:
 
     file: Path
     entry: str
+    #: (file name, field) of each artifact where the source format records it, e.g.
+    #: ``("numpy-2.4.6-cp311-….whl", "package[12].files[3]")``, so messages can name the lock's own field.
+    files: tuple[tuple[str, str], ...] = ()
 
     def __str__(self) -> str:
         return f"{self.file.name}: {self.entry}"
+
+    def file_field(self, filename: str) -> Optional[str]:
+        return next((where for name, where in self.files if name == filename), None)
 
 
 @dataclass(frozen=True)

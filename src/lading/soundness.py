@@ -51,10 +51,10 @@ def check(lock: Lock) -> tuple[Problem, ...]:
             given = lock.pending[i].hashes
             if given:
                 by_algorithm = dict(h.partition(":")[::2] for h in given)
-                problems.extend(_hashes(label, entry, by_algorithm))
+                problems.extend(_hashes(label, f"{entry}.hashes", by_algorithm))
             continue
         if package.archive is not None:
-            problems.extend(_hashes(label, f"{entry}.archive", package.archive.hashes))
+            problems.extend(_hashes(label, f"{entry}.archive.hashes", package.archive.hashes))
             if package.archive.path and not package.archive.url and not (base / package.archive.path).exists():
                 problems.append(Problem(label, f"{entry}.archive.path",
                                         f"file {package.archive.path!r} does not exist"))
@@ -62,24 +62,33 @@ def check(lock: Lock) -> tuple[Problem, ...]:
         if package.version is None:
             problems.append(Problem(label, f"{entry}.version", "not pinned to one version",
                                     "re-lock so every package has an exact version"))
+        origin = lock.origins[i]
         for j, wheel in enumerate(package.wheels or ()):
-            problems.extend(_hashes(label, f"{entry}.wheels[{j}]", wheel.hashes, wheel.filename))
+            where = _hash_field(origin.file_field(wheel.filename), f"{entry}.wheels[{j}]")
+            problems.extend(_hashes(label, where, wheel.hashes, wheel.filename))
         if package.sdist is not None:
-            problems.extend(_hashes(label, f"{entry}.sdist", package.sdist.hashes, package.sdist.filename))
+            where = _hash_field(origin.file_field(package.sdist.filename), f"{entry}.sdist")
+            problems.extend(_hashes(label, where, package.sdist.hashes, package.sdist.filename))
     problems.extend(_duplicates(lock))
     return tuple(problems)
+
+
+def _hash_field(source_field: Optional[str], model_field: str) -> str:
+    """The field to name: the source lock's own (``files[3].hash``) where the reader recorded it."""
+    return f"{source_field}.hash" if source_field else f"{model_field}.hashes"
 
 
 def _hashes(
     label: str, field: str, hashes: Mapping[str, str], filename: Optional[str] = None
 ) -> list[Problem]:
+    """``field`` is the full field path of the hash (``package[3].files[1].hash``)."""
     what = f" ({filename})" if filename else ""
     if not hashes:
-        return [Problem(label, f"{field}.hashes", f"no hash{what}",
+        return [Problem(label, field, f"no hash{what}",
                         "a lock without hashes cannot prove what it installs; re-lock with hashes")]
     if not any(alg.lower() in SUPPORTED_HASHES for alg in hashes):
         given = ", ".join(f"'{alg}:{value[:12]}…'" for alg, value in hashes.items())
-        return [Problem(label, f"{field}.hashes", f"{given} is not a supported hash{what}",
+        return [Problem(label, field, f"{given} is not a supported hash{what}",
                         f"lading verifies with {', '.join(SUPPORTED_HASHES)}; re-lock with sha256")]
     return []
 

@@ -1159,3 +1159,22 @@ def test_poetry_real_lock_selects_what_poetry_installed(
     [dependency] = [d for d in ("click", "markupsafe") if d in text][:1]
     manifest.write_text(text.replace(dependency, dependency + "-renamed"))
     assert not poetry.freshness(poetry.read(real.lock_path)).fresh
+
+
+def test_an_unsupported_hash_is_reported_at_the_poetry_field(tmp_path: Path) -> None:
+    from lading.soundness import check
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "1"\ndependencies = ["attrs"]\n\n[tool.poetry]\npackage-mode = false\n'
+    )
+    (tmp_path / "poetry.lock").write_text(
+        '[[package]]\nname = "attrs"\nversion = "24.2.0"\ndescription = ""\noptional = false\n'
+        'python-versions = ">=3.7"\ngroups = ["main"]\nfiles = [\n'
+        '    {file = "attrs-24.2.0.tar.gz", hash = "sha256:' + "a" * 64 + '"},\n'
+        '    {file = "attrs-24.2.0-py3-none-any.whl", hash = "md5:' + "b" * 32 + '"},\n]\n\n'
+        '[metadata]\nlock-version = "2.1"\npython-versions = ">=3.9"\ncontent-hash = "x"\n'
+    )
+    [problem] = check(poetry.read(tmp_path / "poetry.lock"))
+    assert problem.package == "attrs 24.2.0"
+    assert problem.field == "package[0].files[1].hash"
+    assert "'md5:" in problem.message and "not a supported hash" in problem.message

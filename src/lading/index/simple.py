@@ -7,7 +7,9 @@ given one; tests and callers can supply any other :class:`PageSource`.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -250,16 +252,70 @@ def _metadata_hashes(value: object) -> Optional[Mapping[str, str]]:
 
 def parse_html(text: str, page_url: str) -> tuple[IndexFile, ...]:
     """A PEP 503 HTML page: every anchor is a file; the fragment carries its hash."""
-    parser = _AnchorParser()
-    parser.feed(text)
-    parser.close()
-    base = urljoin(page_url, parser.base) if parser.base else page_url
-    return tuple(_html_file(attrs, label, base) for attrs, label in parser.anchors)
+    found = _scan_anchors(text) if _plain_page(text) else None
+    if found is None:  # comments, scripts, CDATA: the full HTML parser knows what is not markup
+        parser = _AnchorParser()
+        parser.feed(text)
+        parser.close()
+        found = (parser.base, parser.anchors)
+    given_base, anchors = found
+    base = urljoin(page_url, given_base) if given_base else page_url
+    return tuple(_html_file(attrs, label, base) for attrs, label in anchors)
+
+
+def _plain_page(text: str) -> bool:
+    if "<!--" in text or "<![" in text:
+        return False
+    lowered = text.lower()
+    return "<script" not in lowered and "<style" not in lowered
+
+
+# Index pages are tens of thousands of near-identical anchors (tens of MB for the biggest projects):
+# html.parser's character-level tokenizer was most of a lock's CPU time. These expressions read the
+# same things (tag names and attribute names case-insensitively, quoted or bare values, entities)
+# from a page without comments, raw-text elements or markup inside an anchor (those go to html.parser).
+_TAG = re.compile(
+    r"""<(a|base)(?=[\s/>])((?:[^>"']|"[^"]*"|'[^']*')*)>([^<]*)(?:(</a\s*>)|(?=(<)))?""", re.IGNORECASE
+)
+_ATTRIBUTE = re.compile(r"""([^\s/>"'=][^\s/=>]*)(\s*=+\s*("[^"]*"|'[^']*'|(?!['"])[^>\s]*))?""")
+
+_Anchors = list[tuple[dict[str, Optional[str]], str]]
+
+
+def _scan_anchors(text: str) -> Optional[tuple[Optional[str], _Anchors]]:
+    """(base href, anchors) of a plain index page; None when it needs the full parser."""
+    base: Optional[str] = None
+    anchors: _Anchors = []
+    for tag, attributes, label, closed, markup in _TAG.findall(text):
+        attrs = _attributes(attributes)
+        if len(tag) == 4:  # base
+            if base is None:
+                base = attrs.get("href")
+            continue
+        if not closed and markup:
+            return None  # markup inside (or an unclosed) anchor
+        if attrs.get("href"):
+            anchors.append((attrs, html.unescape(label) if "&" in label else label))
+    return base, anchors
+
+
+def _attributes(text: str) -> dict[str, Optional[str]]:
+    found: dict[str, Optional[str]] = {}
+    for name, assigned, value in _ATTRIBUTE.findall(text):
+        if not assigned:
+            found[name.lower()] = None
+            continue
+        if value[:1] in ("'", '"') and value[:1] == value[-1:] and len(value) > 1:
+            value = value[1:-1]
+        found[name.lower()] = html.unescape(value) if "&" in value else value
+    return found
 
 
 def _html_file(attrs: Mapping[str, Optional[str]], label: str, base: str) -> IndexFile:
     href = attrs.get("href") or ""
-    url, _, fragment = urljoin(base, href).partition("#")
+    # urljoin returns an absolute link as it is; skipping it matters on pages of thousands of files.
+    absolute = href.startswith(("https://", "http://")) and "?" not in href and ";" not in href
+    url, _, fragment = (href if absolute else urljoin(base, href)).partition("#")
     hashes: dict[str, str] = {}
     if "=" in fragment:
         algorithm, _, digest = fragment.partition("=")

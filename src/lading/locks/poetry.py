@@ -169,7 +169,7 @@ def read(path: Path) -> Lock:
             )
         findings.extend(_archive_findings(entry, package, path))
         packages.append(package)
-        origins.append(Origin(path, f"{entry.field} ({entry.label})"))
+        origins.append(Origin(path, f"{entry.field} ({entry.label})", files=_file_fields(entry, files_table)))
 
     root = _root_package(pyproject, manifest)
     if root is not None:
@@ -1101,6 +1101,23 @@ def _files(entry: _Entry, files_table: object, path: Path) -> list[tuple[str, di
         # [metadata.files] lists the files of every locked version of the name together.
         files = [f for f in files if _file_version(f[0], entry.name) in (None, entry.version)]
     return files
+
+
+def _file_fields(entry: _Entry, files_table: object) -> tuple[tuple[str, str], ...]:
+    """Where each file of an entry is written in the lock (``package[3].files[1]``), for messages."""
+    if "files" in entry.data or not isinstance(files_table, Mapping):
+        raw, field = entry.data.get("files", []), f"{entry.field}.files"
+    else:
+        by_name = {canonicalize_name(k): (k, v) for k, v in files_table.items()}
+        key, raw = by_name.get(entry.name, (entry.name, []))
+        field = f"metadata.files.{key}"
+    if not isinstance(raw, list):
+        return ()
+    return tuple(
+        (item["file"], f"{field}[{j}]")
+        for j, item in enumerate(raw)
+        if isinstance(item, Mapping) and isinstance(item.get("file"), str)
+    )
 
 
 def _hash(value: object, path: Path, package: str, field: str) -> dict[str, str]:

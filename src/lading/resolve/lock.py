@@ -146,12 +146,38 @@ def _python_range(text: str) -> Optional[SpecifierSet]:
 
 @functools.lru_cache(maxsize=200_000)
 def parsed_wheel(filename: str) -> Optional[tuple[NormalizedName, Version, frozenset[Tag]]]:
-    """(project, version, tags) of a wheel file name; None when it is not a valid one."""
+    """(project, version, tags) of a wheel file name; None when it is not a valid one.
+
+    Building the tag set was most of the cost, and a project's wheels share a few tag strings (and a
+    release's wheels one name and version): each part is parsed once, by packaging's rules.
+    """
+    parts = filename[:-4].rsplit("-", 3) if filename.endswith(".whl") else ()
+    if len(parts) != 4:
+        return None
+    tags = _wheel_tags("-".join(parts[1:]))
+    if tags is None:
+        return None
+    named = _wheel_name_version(parts[0])
+    return None if named is None else (*named, tags)
+
+
+@functools.lru_cache(maxsize=65536)
+def _wheel_name_version(head: str) -> Optional[tuple[NormalizedName, Version]]:
+    """Project and version of a wheel name's ``name-version[-build]`` part (shared by a release's wheels)."""
     try:
-        project, version, _, tags = parse_wheel_filename(filename)
+        project, version, _, _ = parse_wheel_filename(f"{head}-py3-none-any.whl")
     except (InvalidWheelFilename, InvalidVersion):
         return None
-    return project, version, tags
+    return project, version
+
+
+@functools.lru_cache(maxsize=4096)
+def _wheel_tags(text: str) -> Optional[frozenset[Tag]]:
+    """The tags of a wheel name's ``python-abi-platform`` part (None: invalid), by packaging's rules."""
+    try:
+        return parse_wheel_filename(f"x-0-{text}.whl")[3]
+    except (InvalidWheelFilename, InvalidVersion):
+        return None
 
 
 def sdist_version(filename: str, name: NormalizedName) -> Optional[Version]:
