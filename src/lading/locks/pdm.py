@@ -146,7 +146,8 @@ def read(path: Path) -> Lock:
         if unresolved is not None:
             pending[len(packages)] = unresolved
         packages.append(package)
-        origins.append(Origin(path, f"{where} ({label})"))
+        located = tuple((f.name, f.field) for f in _files(entry.raw, path, where, label) if f.name)
+        origins.append(Origin(path, f"{where} ({label})", files=located))
 
     root = _root_package(project)
     if root is not None:
