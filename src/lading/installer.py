@@ -116,6 +116,8 @@ def run(options: InstallOptions, progress: Optional[Progress] = None, environ: O
     indexes = _indexes(options.index_url, lock, environ)
     with cache.using():
         selection = _locate_files(lock, selection, target, options, cache, indexes)
+        if options.deploy:
+            _refuse_builds(lock, selection)
         installed = scan(destination.paths) if not destination.missing else {}
         broken = [name for name, dist in installed.items() if not dist.complete]
         tag = destination.interpreter.cache_tag if options.compile else None
@@ -208,14 +210,22 @@ def _deploy_checks(lock: Lock, selection: Selection) -> None:
         if chosen.pending is not None and not chosen.pending.hashes:
             raise DeployError("no hash to verify it by", file=lock.path, package=label,
                               field=chosen.origin.entry, hint="re-lock with hashes")
+
+
+def _refuse_builds(lock: Lock, selection: Selection) -> None:
+    """Under --deploy nothing is built from source; checked once the files are known (a hash-only lock may
+    turn out to name only an sdist)."""
+    for chosen in selection.selected:
+        label = f"{chosen.package.name} {chosen.version or ''}".strip()
         if isinstance(chosen.source, (PackageSdist, PackageVcs)) or (
             isinstance(chosen.source, PackageArchive) and needs_build(chosen.source)
         ):
             raise DeployError(
                 "would be built from source, and --deploy refuses builds (production hosts have no compiler)",
                 file=lock.path, package=label, field=chosen.origin.entry,
-                hint="build a wheelhouse on a build machine (`lading build wheelhouse`) and install from it "
-                "with --find-links, or lock a version that has a wheel for this platform",
+                hint="build a wheelhouse (a directory of wheels) on a build machine, for example with `pip wheel "
+                "--no-deps`, and install from it with --find-links DIR, or lock a version that has a wheel "
+                "for this platform",
             )
 
 

@@ -114,12 +114,17 @@ class HttpClient:
     def __init__(
         self,
         *,
-        retries: int = 5,
+        retries: Optional[int] = None,
         backoff_factor: float = 0.5,
-        timeout: float = 30.0,
+        timeout: Optional[float] = None,
         max_connections: int = 8,
         environ: Mapping[str, str] = os.environ,
     ) -> None:
+        # Slow links and tests both need other limits than the defaults, without a flag per command.
+        if timeout is None:
+            timeout = _env_number(environ, "LADING_HTTP_TIMEOUT", 30.0)
+        if retries is None:
+            retries = int(_env_number(environ, "LADING_HTTP_RETRIES", 5))
         self._retry = _CappedRetry(
             total=retries,
             connect=retries,
@@ -335,6 +340,15 @@ def _load_netrc(environ: Mapping[str, str]) -> Optional[netrc.netrc]:
     except (netrc.NetrcParseError, OSError) as exc:
         log.warning("ignoring %s: %s", path, exc)
         return None
+
+
+def _env_number(environ: Mapping[str, str], name: str, default: float) -> float:
+    """A positive number from the environment; anything else (unset, junk, <= 0) is the default."""
+    try:
+        value = float(environ.get(name, ""))
+    except ValueError:
+        return default
+    return value if value > 0 or (value == 0 and name.endswith("RETRIES")) else default
 
 
 def _host_key(url: str) -> str:

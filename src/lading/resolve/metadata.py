@@ -2,8 +2,9 @@
 
 :class:`LockMetadata` answers :class:`~lading.resolve.provider.MetadataSource` for any offer:
 
-* a wheel: its PEP 658 ``.metadata`` file (asked even when the page does not advertise one), else the
-  ``METADATA`` inside the wheel (downloaded into the cache);
+* a wheel: its PEP 658 ``.metadata`` file when the page advertises one; else its ``METADATA`` read
+  through range requests (:mod:`lading.resolve.lazywheel`), else the ``.metadata`` file asked anyway,
+  else the ``METADATA`` inside the wheel (downloaded into the cache);
 * an sdist: its PEP 658 file, else its ``PKG-INFO`` when that is Metadata-Version 2.2+ and does not
   mark ``Requires-Dist`` / ``Requires-Python`` dynamic (PEP 643: then it is the final metadata),
   else the metadata of a wheel built from it (``build``; without one, a clear error).
@@ -17,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import tarfile
 import threading
+import time
 import zipfile
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -29,9 +31,10 @@ from typing import Callable, Optional
 from packaging.version import InvalidVersion, Version
 
 from lading.errors import IndexError_
-from lading.index.http import HttpClient
-from lading.index.httpcache import PageCache
+from lading.index.http import HttpClient, strip_credentials
+from lading.index.httpcache import PageCache, Stored
 from lading.resolve import ResolutionError
+from lading.resolve.lazywheel import remote_metadata
 from lading.resolve.provider import CoreMetadata, Offer, WheelGetter, metadata_from_wheel, parse_metadata
 
 #: Builds a wheel from a downloaded sdist and returns the wheel's path.
@@ -126,6 +129,14 @@ class LockMetadata:
         # asking again (indexes rarely send cache lifetimes for these), checked against the page's hash.
         stored = self._pages.load(url, "*/*") if self._pages is not None else None
         body = stored.body if stored is not None else None
+        if body is None and offer.file.core_metadata is None and offer.file.filename.endswith(".whl"):
+            # Not advertised: the wheel's own METADATA through range requests (this is also what a
+            # PEP 658 file holds), kept under the metadata file's URL for the next run.
+            body = remote_metadata(self._client, offer.file.url.partition("#")[0])
+            if body is not None and self._pages is not None:
+                self._pages.save(Stored(url=strip_credentials(url)[0], accept="*/*", final_url=url,
+                                        headers={"content-type": "application/octet-stream"},
+                                        received=time.time(), body=body))
         if body is None or (expected and hashlib.sha256(body).hexdigest() != expected.lower()):
             try:
                 if self._pages is not None:
