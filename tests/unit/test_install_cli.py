@@ -581,6 +581,20 @@ def test_deploy_refuses_an_sdist_build_and_says_how_to_get_a_wheel(
     assert not list(venv.glob("lib/python3.*/site-packages/*.dist-info"))
 
 
+def test_deploy_refuses_a_hash_only_lock_whose_only_file_is_an_sdist(
+    lading: Lading, index: Index, project: Path, tmp_path: Path
+) -> None:
+    publish_backend(index)
+    sdist = index.publish(write_sdist(tmp_path / "sdists", "delta-1.0", project_files("delta", "1.0")),
+                          "delta", "1.0")
+    (project / "requirements.txt").write_text(requirements_text(sdist))
+    venv = tmp_path / "venv"
+    ran = lading(str(project / "requirements.txt"), "--venv", str(venv), "--deploy", "--index-url", index.simple)
+    assert ran.code == 1
+    assert "delta 1.0" in ran.err and "built from source" in ran.err, ran.err
+    assert not list(venv.glob("lib/python3.*/site-packages/*.dist-info"))
+
+
 # --- hashes, offline, find-links ---------------------------------------------------------------------------
 
 
