@@ -96,3 +96,25 @@ class SelectionError(LadingError):
 
 class IndexError_(LadingError):
     """A package index could not be reached or answered something unusable."""
+
+
+class DiskFullError(LadingError):
+    """A write failed because the file system holding ``where`` has no space (or quota) left."""
+
+
+def disk_full(exc: OSError, where: Union[str, Path], what: str = "") -> Optional[DiskFullError]:
+    """The error to raise for ``exc`` if it means "no space left" (ENOSPC, EDQUOT), else None.
+
+    ``where`` is the directory the user can act on (the cache root, the venv), not a temp file in it.
+    """
+    import errno
+
+    if exc.errno not in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return None
+    shown = f" while writing {what}" if what else ""
+    return DiskFullError(
+        f"disk full: no space left on the file system holding {where}{shown}",
+        hint=f"free space there (`df -h {where}`), or point lading elsewhere (--cache-dir DIR or "
+        "LADING_CACHE_DIR for the cache, another --venv for the environment), then run the same command again; "
+        "nothing half-written was kept",
+    )

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from lading.cache import ARCHIVES, Cache, is_sha256
-from lading.errors import IndexError_, LadingError
+from lading.errors import IndexError_, LadingError, disk_full
 from lading.index.config import redact
 from lading.model import SUPPORTED_HASHES
 
@@ -439,7 +439,11 @@ def _write_verified(
     written = 0
     ok = False
     try:
-        with target.open("wb") as out:
+        try:
+            out = target.open("wb")
+        except OSError as exc:
+            raise _disk_full_or(exc, run, download) from None
+        with out:
             try:
                 for chunk in chunks:
                     if run.cancelled.is_set():
@@ -451,6 +455,12 @@ def _write_verified(
                     run.progress.advanced(len(chunk))
             except TruncatedBody as exc:
                 raise _Truncated(_broken_off(download, exc, written, announced), written) from None
+            except OSError as exc:
+                raise _disk_full_or(exc, run, download) from None
+            try:
+                out.flush()
+            except OSError as exc:
+                raise _disk_full_or(exc, run, download) from None
         actual = {alg: d.hexdigest() for alg, d in digests.items()}
         wrong = [alg for alg, value in expected.items() if actual[alg] != value]
         size_wrong = download.size is not None and written != download.size
@@ -465,6 +475,12 @@ def _write_verified(
         if not ok:
             with suppress(FileNotFoundError):
                 target.unlink()
+
+
+def _disk_full_or(exc: OSError, run: _Run, download: Download) -> Exception:
+    """A full cache disk as a clear error naming the cache; any other OSError unchanged."""
+    full = disk_full(exc, run.cache.root, download.filename)
+    return exc if full is None else full.located(package=download.label or None)
 
 
 def _checked_hashes(download: Download) -> dict[str, str]:

@@ -9,6 +9,7 @@ distribution is only complete once its RECORD is written, and an incomplete one 
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import subprocess
@@ -24,7 +25,7 @@ from packaging.utils import NormalizedName, canonicalize_name, parse_sdist_filen
 
 from lading import locks
 from lading.cache import ARCHIVES, Cache, default_cache_dir, is_sha256
-from lading.errors import DeployError, LadingError, StaleLockError
+from lading.errors import DeployError, DiskFullError, LadingError, StaleLockError, disk_full
 from lading.fetch import Download, fetch_all
 from lading.index.config import IndexConfig, default_indexes
 from lading.install.bytecode import CompileJob, compile_trees, is_compiled
@@ -131,7 +132,10 @@ def run(options: InstallOptions, progress: Optional[Progress] = None, environ: O
         if options.dry_run:
             return InstallResult(found, destination, selection, plan, True,
                                  round(time.perf_counter() - started, 4), timings, tuple(notes))
-        trees = _prepare(plan, selection, destination, options, cache, indexes, progress, timings)
+        try:
+            trees = _prepare(plan, selection, destination, options, cache, indexes, progress, timings)
+        except LadingError as exc:
+            raise _disk_full_or(exc, cache.root) from None
         t = time.perf_counter()
         if options.compile and destination.interpreter.cache_tag:
             todo = [CompileJob(tree.root, tuple(f.path for f in tree.files if f.path.endswith(".py")))
@@ -140,7 +144,11 @@ def run(options: InstallOptions, progress: Optional[Progress] = None, environ: O
                 progress.phase("compiling", len(todo))
                 compile_trees(todo, destination.interpreter, workers=None)
         t = lap("compile", t)
-        _apply(plan, installed, trees, destination, options, progress)
+        _check_space(plan, trees, destination, cache, options.link_mode)
+        try:
+            _apply(plan, installed, trees, destination, options, progress)
+        except LadingError as exc:
+            raise _disk_full_or(exc, destination.root) from None
         lap("link", t)
     progress.done()
     return InstallResult(found, destination, selection, plan, False,
@@ -258,7 +266,8 @@ def _locate_files(
         from lading.index.httpcache import OfflineMiss
 
         try:
-            located = complete(located, indexes, only=still, cache=cache, offline=options.offline)
+            located = complete(located, indexes, only=still, cache=cache, offline=options.offline,
+                               python=str(target.environment.get("python_full_version") or "") or None)
         except OfflineMiss:
             return selection  # preparing names what is missing, for the packages it needs
         selection = select(located, target, options.request)
@@ -554,6 +563,36 @@ class _FetchProgress:
 
 
 # --- acting: change the environment ----------------------------------------------------------------
+
+
+def _disk_full_or(exc: LadingError, where: Path) -> LadingError:
+    """An error caused by a full disk, reworded to name ``where`` (the cache or the environment)."""
+    cause = exc.__cause__
+    full = disk_full(cause, where) if isinstance(cause, OSError) else None
+    return exc if full is None or isinstance(exc, DiskFullError) else full.located(package=exc.package)
+
+
+def _check_space(plan: Plan, trees: Mapping[NormalizedName, UnpackedWheel], destination: Destination,
+                 cache: Cache, link_mode: str) -> None:
+    """Refuse before anything is removed or linked when the files cannot fit: a disk that fills up halfway
+    would leave a mixture of the old and the new environment. Links into the cache on the same file system
+    take (almost) no space, so only copies across file systems count."""
+    root = destination.root
+    while not root.exists() and root != root.parent:
+        root = root.parent
+    try:
+        same_device = link_mode != "copy" and os.stat(root).st_dev == os.stat(cache.root).st_dev
+        free = shutil.disk_usage(root).free
+    except OSError:
+        return  # nothing to measure with: the writes themselves will say
+    if same_device:
+        return
+    needed = sum(f.size for action in plan.to_install if action.name in trees for f in trees[action.name].files)
+    if needed > free:
+        full = disk_full(OSError(errno.ENOSPC, "no space"), destination.root)
+        assert full is not None
+        full.why += f" ({needed} bytes to install, {free} free); nothing was changed"
+        raise full
 
 
 def _apply(

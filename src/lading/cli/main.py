@@ -7,12 +7,13 @@ Exit codes: 0 success; 1 a LadingError (bad input, stale or unsound lock, unreac
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Optional
 
 from lading import __version__
-from lading.errors import LadingError, UsageError
+from lading.errors import LadingError, UsageError, disk_full
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -57,13 +58,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:
+        # A full disk is the user's to fix, not a bug, wherever the write happened.
+        full = disk_full(exc, os.path.dirname(exc.filename) if isinstance(exc.filename, str) else "the target")
+        if full is None:
+            return _bug(exc)
+        print(f"error: {full}", file=sys.stderr)
+        return full.exit_code
     except Exception as exc:  # the one place a bug is turned into a report line
-        import traceback
+        return _bug(exc)
 
-        frame = traceback.extract_tb(exc.__traceback__)[-1]
-        print(
-            f"lading bug: {type(exc).__name__}: {exc} (at {frame.filename}:{frame.lineno}); "
-            "please report it with the command and the lock file",
-            file=sys.stderr,
-        )
-        return EXIT_BUG
+
+def _bug(exc: BaseException) -> int:
+    import traceback
+
+    frame = traceback.extract_tb(exc.__traceback__)[-1]
+    print(
+        f"lading bug: {type(exc).__name__}: {exc} (at {frame.filename}:{frame.lineno}); "
+        "please report it with the command and the lock file",
+        file=sys.stderr,
+    )
+    return EXIT_BUG

@@ -33,6 +33,7 @@ from lading.export._common import (
 )
 from lading.export.bake import AtomKind
 from lading.model import Lock, Selection
+from lading.plan import public_url
 
 #: The algorithms pip accepts in ``--hash``; any other would make pip reject the whole file.
 PIP_HASHES = ("sha256", "sha384", "sha512")
@@ -62,9 +63,10 @@ def to_requirements(
     if selection is not None:
         lines.append(f"# for target {selection.target.name}")
     lines.append(f"# groups: {_listed(wanted_groups)}; extras: {_listed(wanted_extras)}")
+    # An export is shared and committed: literal credentials never go in (``${VAR}`` placeholders may).
     if index_url is not None:
-        lines.append(f"--index-url {index_url}")
-    lines.extend(f"--extra-index-url {url}" for url in extra_index_urls)
+        lines.append(f"--index-url {public_url(index_url)}")
+    lines.extend(f"--extra-index-url {public_url(url)}" for url in extra_index_urls)
     for entry in chosen:
         lines.append(_requirement(lock, entry))
     return "\n".join(lines) + "\n"

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from packaging.pylock import Package, PackageSdist, PackageWheel
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
@@ -164,8 +165,12 @@ def complete(
     workers: int = DEFAULT_WORKERS,
     cache: Optional[Cache] = None,
     offline: bool = False,
+    python: Optional[str] = None,
 ) -> Lock:
     """A copy of ``lock`` whose packages at ``only`` (default: all) have URLs for their files.
+
+    ``python`` (the target's full version, when there is one target) leaves out files whose
+    ``requires-python`` excludes it; a hash-only package left with none is an error.
 
     Every project page the lookup needs first is fetched up front, in parallel; ``cache`` and
     ``offline`` apply when ``indexes`` is an :class:`IndexConfig` (see :class:`Indexes`).
@@ -193,7 +198,7 @@ def complete(
         candidates = _candidates(lock.packages[i], index_set.config, lock_default, environ)
         try:
             if i in lock.pending:
-                return _complete_pending(lock, i, lock.pending[i], candidates, index_set)
+                return _complete_pending(lock, i, lock.pending[i], candidates, index_set, python)
             return _complete_named(lock, i, candidates, index_set)
         except LadingError as exc:
             raise exc.located(file=lock.path, package=lock.describe(i)) from exc.__cause__
@@ -366,7 +371,12 @@ def _check_hash(
 
 
 def _complete_pending(
-    lock: Lock, i: int, pending: PendingFiles, candidates: Sequence[str], indexes: Indexes
+    lock: Lock,
+    i: int,
+    pending: PendingFiles,
+    candidates: Sequence[str],
+    indexes: Indexes,
+    python: Optional[str] = None,
 ) -> _Completed:
     package = lock.packages[i]
     field = _field(lock, i)
@@ -397,6 +407,25 @@ def _complete_pending(
             field=field,
             hint=_STALE_HINT,
         )
+
+    if python is not None:
+        fitting = [f for f in matches if _fits(f.requires_python, python)]
+        if not fitting:
+            said = sorted({f.requires_python or "" for f in matches})
+            raise IndexError_(
+                f"every file of {package.name} {package.version} on {redact(chosen_index)} requires "
+                f"Python {', '.join(said)}; the target runs Python {python}",
+                field=field,
+                hint="the lock was made for another Python: re-lock for this one, or install with the "
+                "Python the lock is for (--python)",
+            )
+        matches = fitting
+    for f in matches:
+        if f.yanked:
+            # PEP 592: an exact pin may install a yanked file, but never silently.
+            reason = f" ({f.yanked_reason})" if f.yanked_reason else ""
+            log.warning("warning: %s is yanked on %s%s; installing it because the lock pins it",
+                        f.filename, redact(chosen_index), reason)
 
     def hashes(listed: IndexFile) -> dict[str, str]:
         if not wanted:
@@ -429,6 +458,15 @@ def _complete_pending(
             index=package.index or chosen_index,
         )
     )
+
+
+def _fits(requires_python: Optional[str], python: str) -> bool:
+    if not requires_python:
+        return True
+    try:
+        return SpecifierSet(requires_python).contains(python, prereleases=True)
+    except InvalidSpecifier:
+        return True  # an unreadable claim does not veto the file the lock's hash names
 
 
 def _parse_hash(text: str) -> tuple[str, str]:

@@ -126,7 +126,10 @@ class HttpClient:
         if retries is None:
             retries = int(_env_number(environ, "LADING_HTTP_RETRIES", 5))
         self._retry = _CappedRetry(
-            total=retries,
+            # Counted per kind, not in total: with retries=0 a redirect must still be followed.
+            total=None,
+            redirect=10,
+            other=retries,
             connect=retries,
             read=retries,
             status=retries,
@@ -283,7 +286,7 @@ class HttpClient:
             raise IndexError_(
                 f"cannot reach {redact(url)}: {redact_text(_reason(exc))}",
                 hint="check the network, proxy and the index URL; retried "
-                f"{self._retry.total} times",
+                f"{self.retries} times",
             ) from None
 
     def _auth_header(self, url: str) -> dict[str, str]:
