@@ -2,9 +2,9 @@
 
 :class:`LockMetadata` answers :class:`~lading.resolve.provider.MetadataSource` for any offer:
 
-* a wheel: its PEP 658 ``.metadata`` file when the page advertises one; else its ``METADATA`` read
-  through range requests (:mod:`lading.resolve.lazywheel`), else the ``.metadata`` file asked anyway,
-  else the ``METADATA`` inside the wheel (downloaded into the cache);
+* a wheel: its PEP 658 ``.metadata`` file (asked even when the page does not advertise one); else,
+  when the page does not advertise one, its ``METADATA`` read through range requests
+  (:mod:`lading.resolve.lazywheel`); else the ``METADATA`` inside the wheel (downloaded into the cache);
 * an sdist: its PEP 658 file, else its ``PKG-INFO`` when that is Metadata-Version 2.2+ and does not
   mark ``Requires-Dist`` / ``Requires-Python`` dynamic (PEP 643: then it is the final metadata),
   else the metadata of a wheel built from it (``build``; without one, a clear error).
@@ -129,14 +129,6 @@ class LockMetadata:
         # asking again (indexes rarely send cache lifetimes for these), checked against the page's hash.
         stored = self._pages.load(url, "*/*") if self._pages is not None else None
         body = stored.body if stored is not None else None
-        if body is None and offer.file.core_metadata is None and offer.file.filename.endswith(".whl"):
-            # Not advertised: the wheel's own METADATA through range requests (this is also what a
-            # PEP 658 file holds), kept under the metadata file's URL for the next run.
-            body = remote_metadata(self._client, offer.file.url.partition("#")[0])
-            if body is not None and self._pages is not None:
-                self._pages.save(Stored(url=strip_credentials(url)[0], accept="*/*", final_url=url,
-                                        headers={"content-type": "application/octet-stream"},
-                                        received=time.time(), body=body))
         if body is None or (expected and hashlib.sha256(body).hexdigest() != expected.lower()):
             try:
                 if self._pages is not None:
@@ -144,7 +136,9 @@ class LockMetadata:
                 else:
                     body = self._client.fetch(url, accept="*/*").body
             except IndexError_:  # not offered (404) or unreachable: the file itself still has it
-                return None
+                body = self._ranged(offer, url)
+                if body is None:
+                    return None
         if expected and hashlib.sha256(body).hexdigest() != expected.lower():
             return None  # the page's hash wins over a file that does not match it
         try:
@@ -152,6 +146,19 @@ class LockMetadata:
         except (UnicodeDecodeError, ValueError):
             return None
         return found if _same(found, offer) else None
+
+
+    def _ranged(self, offer: Offer, url: str) -> Optional[bytes]:
+        """An unadvertised wheel's METADATA through range requests (what its PEP 658 file would hold),
+        kept under that file's URL so the next run asks nothing; None to download the wheel instead."""
+        if offer.file.core_metadata is not None or not offer.file.filename.endswith(".whl"):
+            return None
+        body = remote_metadata(self._client, offer.file.url.partition("#")[0])
+        if body is not None and self._pages is not None:
+            self._pages.save(Stored(url=strip_credentials(url)[0], accept="*/*", final_url=url,
+                                    headers={"content-type": "application/octet-stream"},
+                                    received=time.time(), body=body))
+        return body
 
 
 def _quietly(task: Callable[[], object]) -> None:
