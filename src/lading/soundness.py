@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Optional
 
+from lading import _fs
 from lading.model import (
     SUPPORTED_HASHES,
     Lock,
@@ -36,7 +37,7 @@ def check(lock: Lock) -> tuple[Problem, ...]:
         label = lock.describe(i)
         entry = lock.origins[i].entry.rsplit(" (", 1)[0]  # "package[3]", "line 12", "default.flask"
         if package.directory is not None:
-            if not (base / package.directory.path).is_dir():
+            if not _fs.is_dir(base / package.directory.path):
                 problems.append(Problem(label, f"{entry}.directory.path",
                                         f"directory {package.directory.path!r} does not exist",
                                         "paths in a lock are relative to the lock file's directory"))
@@ -55,7 +56,7 @@ def check(lock: Lock) -> tuple[Problem, ...]:
             continue
         if package.archive is not None:
             problems.extend(_hashes(label, f"{entry}.archive.hashes", package.archive.hashes))
-            if package.archive.path and not package.archive.url and not (base / package.archive.path).exists():
+            if package.archive.path and not package.archive.url and not _fs.exists(base / package.archive.path):
                 problems.append(Problem(label, f"{entry}.archive.path",
                                         f"file {package.archive.path!r} does not exist"))
             continue

@@ -49,6 +49,8 @@ def _filename(lock: Lock, i: int, artifact: PackageWheel | PackageSdist, what: s
     except PylockValidationError as exc:
         location = artifact.url or artifact.path
         raise _fail(lock, i, f"a {what} has no file name (url or path {location!r} names none)") from exc
+    except ValueError as exc:  # urllib refuses some URLs outright ("Invalid IPv6 URL")
+        raise _fail(lock, i, f"a {what} URL {artifact.url!r} is not a valid URL ({exc})") from exc
 
 
 def _check_wheel(lock: Lock, i: int, wheel: PackageWheel) -> None:

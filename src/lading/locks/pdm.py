@@ -22,6 +22,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from lading import _fs
 from lading._toml import load_toml
 from lading.errors import LockFormatError
 from lading.locks.graph import (
@@ -545,8 +546,8 @@ def _direct_source(
 
 def _is_directory(base: Path, local: str) -> bool:
     target = base / local
-    if target.exists():
-        return target.is_dir()
+    if _fs.exists(target):
+        return _fs.is_dir(target)
     # Not on this machine (yet): judge by the name, as archives always carry their suffix.
     return not local.endswith((".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar"))
 

@@ -38,6 +38,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from lading import _fs
 from lading._toml import parse_toml, read_text
 from lading.errors import LadingError, LockFormatError
 from lading.locks import graph
@@ -363,7 +364,7 @@ def _include(
     if key in stack:
         chain = " -> ".join(p.name for p in (*stack, key))
         raise _fail(line, f"include cycle: {chain}", hint="remove one of the -r/-c lines")
-    if not included.is_file():
+    if not _fs.is_file(included):
         raise _fail(line, f"included file {target} not found", hint="check the -r/-c path")
     _parse_file(included, parsed, constraint=constraint, stack=stack)
 
@@ -493,7 +494,7 @@ def _name_of(location: str, line: _Line) -> tuple[NormalizedName, tuple[str, ...
         except InvalidSdistFilename:
             pass
     directory = _local_path(path_part, line.file.parent)
-    if directory is not None and directory.is_dir():
+    if directory is not None and _fs.is_dir(directory):
         name = _project_name(directory)
         if name:
             return canonicalize_name(name), extras
@@ -613,7 +614,7 @@ def _direct_source(entry: _Entry, root: Path) -> tuple[Source, Optional[Version]
         assert local is not None
         shown = _as_written(location, local, entry.line.file.parent, root)
         fragment = _fragment(location)
-        if entry.editable or local.is_dir() or not shown.lower().endswith(ARCHIVE_SUFFIXES):
+        if entry.editable or _fs.is_dir(local) or not shown.lower().endswith(ARCHIVE_SUFFIXES):
             return PackageDirectory(
                 path=shown, editable=entry.editable or None,
                 subdirectory=fragment.get("subdirectory"),
