@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -187,3 +187,17 @@ def tool_version(venv: Path, name: str) -> str:
     }
     out = subprocess.run([str(c) for c in cmds[name]], capture_output=True, text=True, env=clean_env()).stdout
     return out.strip().splitlines()[0] if out.strip() else "?"
+
+
+def parse_runs_for(items: list[str], error: Callable[[str], object]) -> dict[tuple[str, str], int]:
+    """``--runs-for TOOL[:SCENARIO]=N`` items as ``{(tool, scenario): runs}``."""
+    per_tool: dict[tuple[str, str], int] = {}
+    for item in items:
+        try:
+            what, count = item.split("=")
+            tool, _, scen = what.partition(":")
+            for sc in ([scen] if scen else ["warm", "cold"]):
+                per_tool[(tool, sc)] = int(count)
+        except ValueError:
+            error(f"--runs-for wants TOOL[:SCENARIO]=N, not {item!r}")
+    return per_tool

@@ -53,6 +53,7 @@ from _common import (
     index_values,
     log,
     materialize,
+    parse_runs_for,
     run,
     tool_version,
 )
@@ -335,15 +336,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             ap.error(f"unknown set {s!r}")
     scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     runs = {"warm": int(args.runs), "cold": int(args.cold_runs)}
-    per_tool: dict[tuple[str, str], int] = {}
-    for item in args.runs_for:
-        try:
-            what, count = item.split("=")
-            tool, _, scen = what.partition(":")
-            for sc in ([scen] if scen else ["warm", "cold"]):
-                per_tool[(tool, sc)] = int(count)
-        except ValueError:
-            ap.error(f"--runs-for wants TOOL[:SCENARIO]=N, not {item!r}")
+    per_tool = parse_runs_for(args.runs_for, ap.error)
 
     def runs_for(tool: str, scenario: str) -> int:
         return per_tool.get((tool, scenario), runs[scenario])
