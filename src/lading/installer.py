@@ -74,6 +74,12 @@ class InstallOptions:
     jobs: int = 8
     dry_run: bool = False
     reinstall: tuple[str, ...] = ()
+    # Staging for artifacts: the interpreter path written into script shebangs when the environment will
+    # run from another place than where it is built (a venv built in a staging root for /opt/app).
+    script_interpreter: Optional[str] = None
+    # Select for this target instead of the destination's interpreter (an artifact for another machine);
+    # bytecode is then only compiled when the destination's interpreter has the target's version.
+    target: Optional[Target] = None
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,7 @@ def run(options: InstallOptions, progress: Optional[Progress] = None, environ: O
     destination = resolve_destination(
         replace(options.destination, create=not options.dry_run), project_dir, environ
     )
-    target = target_for(destination.interpreter)
+    target = options.target or target_for(destination.interpreter)
     selection = select(lock, target, options.request)
     notes: list[str] = [f"lock: {found.note}"] if found.note else []
     if options.deploy:
@@ -121,7 +127,7 @@ def run(options: InstallOptions, progress: Optional[Progress] = None, environ: O
             _refuse_builds(lock, selection)
         installed = scan(destination.paths) if not destination.missing else {}
         broken = [name for name, dist in installed.items() if not dist.complete]
-        tag = destination.interpreter.cache_tag if options.compile else None
+        tag = destination.interpreter.cache_tag if _compiles(options, destination, target) else None
         reinstall: dict[str, str] = {
             **dict.fromkeys(_without_bytecode(installed, tag), "installed without bytecode"),
             **dict.fromkeys(broken, "its last install or removal was interrupted"),
@@ -133,26 +139,37 @@ def run(options: InstallOptions, progress: Optional[Progress] = None, environ: O
             return InstallResult(found, destination, selection, plan, True,
                                  round(time.perf_counter() - started, 4), timings, tuple(notes))
         try:
-            trees = _prepare(plan, selection, destination, options, cache, indexes, progress, timings)
+            trees = _prepare(plan, selection, destination, options, cache, indexes, progress, timings, target)
         except LadingError as exc:
             raise _disk_full_or(exc, cache.root) from None
         t = time.perf_counter()
-        if options.compile and destination.interpreter.cache_tag:
+        if tag:
             todo = [CompileJob(tree.root, tuple(f.path for f in tree.files if f.path.endswith(".py")))
-                    for tree in trees.values() if not is_compiled(tree.root, destination.interpreter.cache_tag)]
+                    for tree in trees.values() if not is_compiled(tree.root, tag)]
             if todo:
                 progress.phase("compiling", len(todo))
                 compile_trees(todo, destination.interpreter, workers=None)
         t = lap("compile", t)
         _check_space(plan, trees, destination, cache, options.link_mode)
         try:
-            _apply(plan, installed, trees, destination, options, progress)
+            _apply(plan, installed, trees, destination, options, progress, tag)
         except LadingError as exc:
             raise _disk_full_or(exc, destination.root) from None
         lap("link", t)
     progress.done()
     return InstallResult(found, destination, selection, plan, False,
                          round(time.perf_counter() - started, 4), timings, tuple(notes))
+
+
+def _compiles(options: InstallOptions, destination: Destination, target: Target) -> bool:
+    """Bytecode is compiled by the destination's interpreter, so only for a target of its version."""
+    if not options.compile or not destination.interpreter.cache_tag:
+        return False
+    if options.target is None:
+        return True
+    wanted = str(target.environment.get("python_full_version") or "")
+    have = destination.interpreter.version_text
+    return wanted == have or wanted.startswith(have + ".")
 
 
 def _without_bytecode(installed: Mapping[NormalizedName, InstalledDist], tag: Optional[str]) -> list[str]:
@@ -272,6 +289,22 @@ def _locate_files(
             return selection  # preparing names what is missing, for the packages it needs
         selection = select(located, target, options.request)
     return selection
+
+
+def locate_files(
+    lock: Lock,
+    selection: Selection,
+    target: Target,
+    cache: Cache,
+    indexes: Optional[IndexConfig],
+    *,
+    request: GroupRequest,
+    find_links: Sequence[Path] = (),
+    offline: bool = False,
+) -> Selection:
+    """:func:`_locate_files` for callers without an :class:`InstallOptions` (the wheelhouse builder)."""
+    options = InstallOptions(request=request, find_links=tuple(find_links), offline=offline)
+    return _locate_files(lock, selection, target, options, cache, indexes)
 
 
 def _unlocated(lock: Lock, selection: Selection) -> set[int]:
@@ -396,6 +429,7 @@ def _prepare(
     indexes: Optional[IndexConfig],
     progress: Progress,
     timings: dict[str, float],
+    target: Target,
 ) -> dict[NormalizedName, UnpackedWheel]:
     started = time.perf_counter()
     base = selection.lock.path.parent
@@ -470,7 +504,7 @@ def _prepare(
             BuildOptions(cache=cache, index_urls=indexes.all() if indexes else (), offline=options.offline,
                          find_links=options.find_links, jobs=options.jobs, link_mode=options.link_mode),
             destination.interpreter.executable,
-            target=target_for(destination.interpreter),
+            target=target,
         )
         progress.phase("building", len(builds))
         for action in builds:
@@ -602,9 +636,10 @@ def _apply(
     destination: Destination,
     options: InstallOptions,
     progress: Progress,
+    tag: Optional[str],
 ) -> None:
     linker = Linker(options.link_mode)
-    tag = destination.interpreter.cache_tag if options.compile else None
+    shebang = options.script_interpreter or str(destination.interpreter.executable)
     progress.phase("removing", len(plan.to_remove))
     for action in plan.to_remove:
         dist = installed.get(action.name)
@@ -616,7 +651,7 @@ def _apply(
     def place(action: Action) -> None:
         chosen = action.selected
         assert chosen is not None
-        install(trees[action.name], destination.paths, interpreter=str(destination.interpreter.executable),
+        install(trees[action.name], destination.paths, interpreter=shebang,
                 linker=linker, requested=_requested(chosen), direct_url=_direct_url(chosen),
                 bytecode_tag=tag)
         progress.advance(items=1)
@@ -662,4 +697,4 @@ def _direct_url(chosen: Selected) -> Optional[dict[str, Any]]:
     return None
 
 
-__all__ = ["InstallOptions", "InstallResult", "is_sha256", "run"]
+__all__ = ["InstallOptions", "InstallResult", "is_sha256", "locate_files", "run"]

@@ -28,7 +28,21 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from lading.cli import add, cache, export, install, lock, outdated, remove, show, target, upgrade, verify
+    from lading.cli import (
+        add,
+        build,
+        cache,
+        export,
+        install,
+        lock,
+        outdated,
+        remove,
+        sbom,
+        show,
+        target,
+        upgrade,
+        verify,
+    )
 
     parser = _Parser(
         prog="lading",
@@ -36,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"lading {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
-    for module in (install, show, export, verify, target, cache, lock, add, remove, upgrade, outdated):
+    for module in (install, show, export, verify, target, cache, lock, add, remove, upgrade, outdated, build, sbom):
         module.add_parser(subparsers)
     return parser
 
