@@ -24,7 +24,7 @@ from typing import Any, Optional, Union
 from packaging.utils import NormalizedName, canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
 from lading import locks
-from lading.cache import ARCHIVES, Cache, default_cache_dir, is_sha256
+from lading.cache import ARCHIVES, Cache, default_cache_dir, file_sha256, is_sha256
 from lading.errors import DeployError, DiskFullError, LadingError, StaleLockError, disk_full
 from lading.fetch import Download, fetch_all
 from lading.index.config import IndexConfig, default_indexes
@@ -270,14 +270,34 @@ def _locate_files(
     options: InstallOptions,
     cache: Cache,
     indexes: Optional[IndexConfig],
+    index_first: bool = False,
 ) -> Selection:
     """Find URLs (or local copies) for what the lock names only by file name or by hash, then re-select."""
     missing = _unlocated(lock, selection)
     if not missing:
         return selection
-    located = _from_local(lock, missing, cache, options.find_links)
-    selection = select(located, target, options.request)
-    still = _unlocated(located, selection)
+    if index_first and indexes is not None and not options.offline:
+        # Whatever happens to be cached must not decide which file a hash-only package gets: the index
+        # lists every file, the cache only those of earlier runs (perhaps a less specific wheel).
+        located, still = lock, missing
+    else:
+        located = _from_local(lock, missing, cache, options.find_links)
+        selection = select(located, target, options.request)
+        still = _unlocated(located, selection)
+    # The local files of a hash-only package may all be for other targets (a cache filled for another
+    # platform or Python): look such a package up on the index as if nothing were local.
+    positions = {id(p): i for i, p in enumerate(located.packages)}
+    elsewhere = {positions[id(s.package)] for s in selection.skipped
+                 if s.reason == "no-compatible-artifact" and positions[id(s.package)] in lock.pending}
+    if elsewhere:
+        packages = list(located.packages)
+        pending = dict(located.pending)
+        for i in elsewhere:
+            packages[i] = lock.packages[i]
+            pending[i] = lock.pending[i]
+        located = replace(located, pylock=replace(located.pylock, packages=packages), pending=pending)
+        selection = select(located, target, options.request)
+        still = _unlocated(located, selection)
     if still and indexes is not None:
         from lading.index.complete import complete
         from lading.index.httpcache import OfflineMiss
@@ -302,9 +322,10 @@ def locate_files(
     find_links: Sequence[Path] = (),
     offline: bool = False,
 ) -> Selection:
-    """:func:`_locate_files` for callers without an :class:`InstallOptions` (the wheelhouse builder)."""
+    """:func:`_locate_files` for callers without an :class:`InstallOptions` (the wheelhouse builder), asking
+    the index first: an artifact for several targets takes each target's best file, not a cached one."""
     options = InstallOptions(request=request, find_links=tuple(find_links), offline=offline)
-    return _locate_files(lock, selection, target, options, cache, indexes)
+    return _locate_files(lock, selection, target, options, cache, indexes, index_first=True)
 
 
 def _unlocated(lock: Lock, selection: Selection) -> set[int]:
@@ -386,13 +407,21 @@ def _matching_files(
         alg, _, value = h.partition(":")
         if alg == "sha256" and value.lower() in by_hash:
             out.append((by_hash[value.lower()], {"sha256": value.lower()}))
-    if out:
-        return out
-    # find-links: match by project and version; fetch verifies the hash against the lock's set
+    # find-links: match by project and version, then keep the files whose sha256 the lock lists (a
+    # release has one hash per file: a mapping of the lock's hashes would keep only one of them); the
+    # cache may hold only other platforms' files of the release, so both places count
+    wanted = {value.lower() for alg, _, value in (h.partition(":") for h in hashes) if alg == "sha256"}
+    cached = {hashes["sha256"] for _, hashes in out}
+    others: list[tuple[Path, dict[str, str]]] = []
     for filename, path in local.items():
         if _release_of(filename) == (canonicalize_name(name), version):
-            out.append((path, dict(h.partition(":")[::2] for h in hashes)))
-    return out
+            digest = file_sha256(path) if wanted else ""
+            if digest in wanted:
+                if digest not in cached:
+                    out.append((path, {"sha256": digest}))
+            else:  # fetch verifies it against the lock's hashes, and names the mismatch when it fails
+                others.append((path, dict(h.partition(":")[::2] for h in hashes)))
+    return out or others
 
 
 def _release_of(filename: str) -> Optional[tuple[NormalizedName, str]]:

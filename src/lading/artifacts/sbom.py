@@ -111,8 +111,8 @@ def lock_sbom(selections: Sequence[Selection], name: Optional[str] = None,
                 component = Component(
                     component.name, component.version,
                     previous.hashes if previous.hashes == component.hashes else {},
-                    distribution=tuple(sorted(set(previous.distribution) | set(component.distribution),
-                                              key=lambda item: item[0])),
+                    distribution=tuple(sorted({**dict(previous.distribution), **dict(component.distribution)}
+                                              .items(), key=lambda item: item[0])),
                     depends_on=tuple(sorted(set(previous.depends_on) | set(component.depends_on))),
                     locked_hashes=tuple(sorted(set(previous.locked_hashes) | set(component.locked_hashes))),
                 )

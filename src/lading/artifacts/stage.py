@@ -147,7 +147,9 @@ def _install_project(options: StageOptions, result: InstallResult, shebang: Opti
     with cache.using(), tempfile.TemporaryDirectory(prefix="lading-project-") as out:
         built = builder.build_directory(directory, out, label=directory.name)
         tree = unpacked_tree(cache, built.path)
-        tag = destination.interpreter.cache_tag if options.compile and options.target is None else None
+        wanted = str(options.target.environment.get("python_version", "")) if options.target else None
+        same = wanted is None or wanted == destination.interpreter.version_text  # compiled by the target's X.Y
+        tag = destination.interpreter.cache_tag if options.compile and same else None
         if tag:
             compile_trees([CompileJob(tree.root, tuple(f.path for f in tree.files if f.path.endswith(".py")))],
                           destination.interpreter, workers=1)
