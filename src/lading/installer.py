@@ -25,7 +25,7 @@ from packaging.utils import NormalizedName, canonicalize_name, parse_sdist_filen
 
 from lading import locks
 from lading.cache import ARCHIVES, Cache, default_cache_dir, file_sha256, is_sha256
-from lading.errors import DeployError, DiskFullError, LadingError, StaleLockError, disk_full
+from lading.errors import DeployError, DiskFullError, LadingError, SelectionError, StaleLockError, disk_full
 from lading.fetch import Download, fetch_all
 from lading.index.config import IndexConfig, default_indexes
 from lading.install.bytecode import CompileJob, compile_trees, is_compiled
@@ -123,6 +123,7 @@ def run(options: InstallOptions, progress: Optional[Progress] = None, environ: O
     indexes = _indexes(options.index_url, lock, environ)
     with cache.using():
         selection = _locate_files(lock, selection, target, options, cache, indexes)
+        _refuse_missing_artifacts(selection)
         if options.deploy:
             _refuse_builds(lock, selection)
         installed = scan(destination.paths) if not destination.missing else {}
@@ -235,6 +236,21 @@ def _deploy_checks(lock: Lock, selection: Selection) -> None:
         if chosen.pending is not None and not chosen.pending.hashes:
             raise DeployError("no hash to verify it by", file=lock.path, package=label,
                               field=chosen.origin.entry, hint="re-lock with hashes")
+
+
+def _refuse_missing_artifacts(selection: Selection) -> None:
+    """A package the selection needs but the lock has no file for on this target is an error, not a gap in
+    the environment: the application would fail at import time in production instead of here."""
+    for skipped in selection.skipped:
+        if skipped.reason == "no-compatible-artifact":
+            package = skipped.package
+            label = f"{package.name} {package.version}" if package.version is not None else str(package.name)
+            raise SelectionError(
+                f"needed here, but the lock has no file for this target: {skipped.detail}",
+                file=selection.lock.path, package=label, field=skipped.origin.entry,
+                hint="re-lock for this target (lading lock --target SPEC), lock a version that has a wheel "
+                "for it, or install with the --python the lock was made for",
+            )
 
 
 def _refuse_builds(lock: Lock, selection: Selection) -> None:

@@ -334,3 +334,21 @@ def test_a_worker_that_dies_is_an_install_error_with_its_last_words(tmp_path: Pa
     with pytest.raises(InstallError, match="worker stopped: Fatal Python error: boom"):
         compile_trees([job], broken, workers=2)
     assert not is_compiled(job.root, str(broken.cache_tag))
+
+
+def test_pycs_are_the_same_bytes_whatever_the_hash_seed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Python before 3.11 marshals set constants in hash order: lading fixes the seed so that artifacts
+    built for it are reproducible."""
+    python = interpreter(str(_pyenv("3.9")))
+    source = 'def f(x):\n    return x in {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta"}\n'
+    outputs = []
+    for seed in ("1", "2", "3"):
+        monkeypatch.setenv("PYTHONHASHSEED", seed)
+        root = tmp_path / seed
+        (root / "pkg").mkdir(parents=True)
+        (root / "pkg" / "m.py").write_text(source)
+        os.utime(root / "pkg" / "m.py", (1_000_000_000, 1_000_000_000))
+        compile_trees([CompileJob(root, ("pkg/m.py",))], python)
+        [pyc] = (root / "pkg" / "__pycache__").glob("m.*.pyc")
+        outputs.append(pyc.read_bytes())
+    assert outputs[0] == outputs[1] == outputs[2]

@@ -553,6 +553,19 @@ def test_deploy_refuses_a_stale_lock(lading: Lading, index: Index, project: Path
     lading.ok(str(project / "requirements.txt"), "--venv", str(venv), "--index-url", index.simple)
 
 
+def test_a_package_without_a_file_for_this_target_is_an_error_not_a_gap(
+    lading: Lading, index: Index, project: Path, tmp_path: Path
+) -> None:
+    a1 = index.wheel("alpha", "1.0")
+    foreign = index.wheel("beta", "1.0", tag="cp27-cp27m-win32", purelib=False)
+    write_lock(project, [pkg(a1), pkg(foreign)])
+    venv = tmp_path / "venv"
+    ran = lading(str(project), "--venv", str(venv))
+    assert ran.code == 1
+    assert "beta 1.0" in ran.err and "no file for this target" in ran.err and foreign.filename in ran.err, ran.err
+    assert installed(venv) == {}
+
+
 def test_deploy_refuses_an_unhashed_requirement(lading: Lading, index: Index, project: Path, tmp_path: Path
                                                ) -> None:
     a1, b1 = index.wheel("alpha", "1.0"), index.wheel("beta", "1.0")

@@ -176,6 +176,7 @@ class _Pool:
         self._size = size
         self._processes: list[subprocess.Popen[bytes]] = []
         self._errors: dict[int, int] = {}  # pid -> fd of the file its stderr goes to
+        self._cwd: Optional[tempfile.TemporaryDirectory[str]] = None
 
     def __enter__(self) -> _Pool:
         return self
@@ -196,19 +197,34 @@ class _Pool:
         for fd in self._errors.values():
             os.close(fd)
         self._errors.clear()
+        if self._cwd is not None:
+            self._cwd.cleanup()
+            self._cwd = None
+
+    def _empty_dir(self) -> str:
+        if self._cwd is None:
+            self._cwd = tempfile.TemporaryDirectory(prefix="lading-compile-")
+        return self._cwd.name
 
     def _start(self, wanted: int) -> list[subprocess.Popen[bytes]]:
         while len(self._processes) < wanted:
             try:
-                # -I: no user site or PYTHON* variables; -S: no .pth code; -B: the worker's own
-                # imports write nothing; py_compile still writes the pycs it is asked for.
+                # Isolated by hand rather than with -I, which would also ignore PYTHONHASHSEED: no
+                # PYTHON* variables but a fixed hash seed (set and frozenset constants are marshalled in
+                # hash order, so a random seed makes pycs differ from build to build), -s: no user site,
+                # -S: no .pth code, -B: the worker's own imports write nothing (py_compile still writes
+                # the pycs it is asked for), an empty working directory: nothing to import from it.
                 # stderr goes to a file, not a pipe nobody reads while compiling (it could fill).
+                environ = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+                environ["PYTHONHASHSEED"] = "0"
                 with tempfile.TemporaryFile() as errors:
                     process = subprocess.Popen(
-                        [str(self._python), "-I", "-S", "-B", "-c", WORKER],
+                        [str(self._python), "-s", "-S", "-B", "-c", WORKER],
                         stdin=subprocess.PIPE,
                         stdout=subprocess.PIPE,
                         stderr=errors,
+                        env=environ,
+                        cwd=self._empty_dir(),
                     )
                     self._errors[process.pid] = os.dup(errors.fileno())
             except OSError as exc:
