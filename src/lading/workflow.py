@@ -32,6 +32,7 @@ from lading.manifest import Manifest, find_manifest, read_manifest, read_require
 from lading.model import Lock, Target
 
 if TYPE_CHECKING:
+    from lading.buildconfig import BuildCommand
     from lading.installer import InstallResult
     from lading.resolve.lock import Change
     from lading.resolve.provider import Offer
@@ -130,20 +131,29 @@ def add_bound_style(folder: Path) -> str:
     return value
 
 
-def check_build(folder: Path) -> None:
-    """``--build``: refuse it, saying why (nothing configured, or building not available in this version)."""
-    settings = _lading_settings(folder)
-    configured = [key for key in ("build", "image") if key in settings]
-    if not configured:
+def check_build(folder: Path) -> list[BuildCommand]:
+    """``--build``: the configured builds as ``lading build`` command lines, checked before anything changes."""
+    from lading.buildconfig import build_commands
+    from lading.cli.main import build_parser
+
+    pyproject = folder / "pyproject.toml"
+    commands = build_commands(pyproject, _lading_settings(folder))
+    if not commands:
         raise UsageError(
-            "nothing to build is configured", file=folder / "pyproject.toml", field="--build",
-            hint="configure [tool.lading.build] or [tool.lading.image] in pyproject.toml, or drop --build",
+            "nothing to build is configured", file=pyproject, field="--build",
+            hint="configure [tool.lading.image] or [tool.lading.build.<kind>] (wheelhouse, zipapp, venv, deb) "
+            "in pyproject.toml, or drop --build",
         )
-    raise UsageError(
-        f"building artifacts ([tool.lading.{configured[0]}]) is not available in this version of lading",
-        file=folder / "pyproject.toml", field="--build",
-        hint="run the command without --build; nothing was changed",
-    )
+    parser = build_parser()
+    for command in commands:
+        try:
+            parser.parse_args(list(command.argv))
+        except UsageError as exc:
+            raise UsageError(f"[{command.field}] does not make a valid command ({command.describe()}): {exc.why}",
+                             file=pyproject, field=command.field,
+                             hint="the keys are the long options of `lading build "
+                             f"{command.kind}` (see its --help); output = the -o value") from None
+    return commands
 
 
 # --- options and results ---------------------------------------------------------------------------------

@@ -491,11 +491,38 @@ def test_build_without_configuration_is_a_usage_error_and_changes_nothing(
     assert lading(index, "add", "rich", "--build", "--project", str(path)) == 2
     assert "nothing to build is configured" in capsys.readouterr().err
     assert path.read_bytes() == before
-    path.write_text(path.read_text() + '\n[tool.lading.image]\nbase = "python:3.11-slim"\n')
-    before = path.read_bytes()
+
+
+def test_build_configuration_that_is_not_a_valid_command_is_refused_before_anything_changes(
+    index: LocalIndex, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = pyproject_with_lock(index, tmp_path)
+    path.write_text(path.read_text() + '\n[tool.lading.build.wheelhouse]\noutput = "wh"\nno-such-option = 1\n')
+    before, lock_before = path.read_bytes(), (path.parent / "pylock.toml").read_bytes()
+    capsys.readouterr()
     assert lading(index, "upgrade", "--build", "--project", str(path)) == 2
-    assert "not available in this version" in capsys.readouterr().err
-    assert path.read_bytes() == before
+    err = capsys.readouterr().err
+    assert "tool.lading.build.wheelhouse" in err and "--no-such-option" in err, err
+    assert path.read_bytes() == before and (path.parent / "pylock.toml").read_bytes() == lock_before
+    path.write_text(path.read_text().replace("[tool.lading.build.wheelhouse]", "[tool.lading.build.rocket]"))
+    assert lading(index, "upgrade", "--build", "--project", str(path)) == 2
+    assert "unknown artifact kind 'rocket'" in capsys.readouterr().err
+
+
+def test_add_with_build_relocks_then_rebuilds_the_configured_wheelhouse(
+    index: LocalIndex, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = pyproject_with_lock(index, tmp_path)
+    path.write_text(path.read_text() + '\n[tool.lading.build.wheelhouse]\noutput = "dist/wheelhouse"\n'
+                    'no-project = true\n')
+    capsys.readouterr()
+    assert lading(index, "add", "rich", "--build", "--json", "--project", str(path)) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["builds"] == [{"kind": "wheelhouse", "exit": 0,
+                                 "argv": ["build", "wheelhouse", ".", "-o", "dist/wheelhouse", "--no-project"]}]
+    wheels = sorted(p.name.split("-")[0] for p in (path.parent / "dist" / "wheelhouse").glob("*.whl"))
+    assert wheels == sorted(locked(path.parent / "pylock.toml"))
+    assert "rich" in wheels and "pygments" in wheels
 
 
 def test_install_syncs_the_project_venv(

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lading.cli import common
+from lading.errors import LadingError
 
 if TYPE_CHECKING:
+    from lading.buildconfig import BuildCommand
     from lading.workflow import IndexOptions, Outcome, Project
 
 
@@ -44,12 +48,11 @@ def index_options(args: argparse.Namespace) -> IndexOptions:
 
 
 def project_for(args: argparse.Namespace) -> Project:
-    """The project, after refusing --build (which this version cannot honour) before anything changes."""
+    """The project, and for --build the configured builds, checked before anything changes."""
     from lading.workflow import check_build, find_project
 
     project = find_project(args.project)
-    if getattr(args, "build", False):
-        check_build(project.folder)
+    args.builds = check_build(project.folder) if getattr(args, "build", False) else []
     return project
 
 
@@ -84,10 +87,48 @@ def run(args: argparse.Namespace) -> int:
 
 
 def finish(command: str, outcome: Outcome, args: argparse.Namespace) -> int:
-    """Print what happened (text or --json), then --install."""
-    import sys
-
+    """Print what happened (text or --json), then --install, then --build."""
     report = outcome.report(command)
+    builds = getattr(args, "builds", [])
+    if builds and outcome.lock is None:
+        common.warn("--build skipped: nothing was locked (--no-lock)")
+        builds = []
+    if builds and args.json:  # the builds' own output goes to stderr; the one JSON document says what ran
+        report["builds"] = _build(builds, outcome.project.folder, quiet=True)
+    code = _finish(outcome, args, report)
+    if builds and not args.json:
+        sys.stdout.flush()
+        _build(builds, outcome.project.folder, quiet=False)
+    return code
+
+
+def _build(builds: Sequence[BuildCommand], folder: Path, *, quiet: bool) -> list[dict[str, Any]]:
+    """Run each configured ``lading build`` in the project directory; the first failure stops the rest."""
+    import contextlib
+    import os
+
+    from lading.cli.main import build_parser
+
+    done: list[dict[str, Any]] = []
+    for command in builds:
+        if not quiet:
+            common.note(f"building: {command.describe()}")
+        args = build_parser().parse_args(list(command.argv))
+        previous = Path.cwd()
+        os.chdir(folder)
+        try:
+            with contextlib.redirect_stdout(sys.stderr) if quiet else contextlib.nullcontext():
+                code = args.run(args)
+        finally:
+            os.chdir(previous)
+        done.append({"kind": command.kind, "argv": list(command.argv), "exit": code})
+        if code != 0:
+            raise LadingError(f"{command.describe()} failed (exit {code})", file=folder / "pyproject.toml",
+                              field=command.field, hint="the lock was updated; fix the build and run it again")
+    return done
+
+
+def _finish(outcome: Outcome, args: argparse.Namespace, report: dict[str, Any]) -> int:
     if getattr(args, "install", False) and outcome.lock is None:
         common.warn("--install skipped: nothing was locked (--no-lock)")
     if getattr(args, "install", False) and outcome.lock is not None:
