@@ -8,22 +8,25 @@ from pathlib import Path
 from typing import Optional
 
 from lading.cli import common
-from lading.model import Lock
+from lading.model import GroupRequest, Lock
 from lading.select import resolve_groups, select
 
-FORMATS = ("pylock", "requirements", "pipfile-lock")
+FORMATS = ("pylock", "requirements", "pipfile-lock", "nix")
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "export", help="write the locked set in another format",
-        description="Write the same locked set as pylock.toml, requirements.txt or Pipfile.lock. Without "
-        "--python/--platform a pylock output is multi-use (markers kept); with one, it is made for that "
-        "target only. Files a lock names without URLs are looked up on the index.",
+        description="Write the same locked set as pylock.toml, requirements.txt or Pipfile.lock, or as a Nix "
+        "expression (a directory: default.nix, packages.nix, overrides.nix). Without --python/--platform a "
+        "pylock output is multi-use (markers kept); with one, it is made for that target only; a Nix "
+        "expression is always made for one target (default: this interpreter). Files a lock names without "
+        "URLs are looked up on the index.",
     )
     common.add_lock_arguments(parser)
     parser.add_argument("--to", required=True, choices=FORMATS, help="the output format")
-    parser.add_argument("-o", "--output", type=Path, metavar="FILE", help="write to FILE (default: stdout)")
+    parser.add_argument("-o", "--output", type=Path, metavar="FILE",
+                        help="write to FILE (default: stdout); for --to nix a directory (default: ./nix)")
     parser.add_argument("--index-url", metavar="URL", help="the index to look files up on")
     common.add_target_arguments(parser)
     common.add_group_arguments(parser)
@@ -39,11 +42,13 @@ def run(args: argparse.Namespace) -> int:
     targeted = args.python is not None or args.platform is not None
     if args.no_project:
         lock = _without(lock, {i for i in range(len(lock.packages)) if lock.is_project(i)})
-    if args.to in ("pylock", "requirements"):
+    if args.to in ("pylock", "requirements", "nix"):
         lock = _without_unpinned(lock)
-    selection = select(lock, common.target(args), request) if targeted else None
     for f in lock.findings:
         common.warn(str(f))
+    if args.to == "nix":
+        return _run_nix(args, lock, request)
+    selection = select(lock, common.target(args), request) if targeted else None
     output_dir = (args.output.parent if args.output else Path.cwd()).resolve()
     if args.to == "pylock":
         only = {lock.packages.index(s.package) for s in selection.selected} if selection else None
@@ -65,6 +70,31 @@ def run(args: argparse.Namespace) -> int:
     common.write_output(text, args.output)
     if args.output is not None:
         common.note(f"wrote {args.output}")
+    return 0
+
+
+def _run_nix(args: argparse.Namespace, lock: Lock, request: GroupRequest) -> int:
+    """A Nix expression is made for one target: the one given, else the interpreter running lading."""
+    from lading.export import nix
+
+    target = common.target(args)
+    selection = select(lock, target, request)
+    chosen = {id(s.package) for s in selection.selected}
+    only = {i for i, p in enumerate(lock.packages) if id(p) in chosen}
+    complete = _complete(lock, args.index_url, only)
+    if complete is not lock:
+        selection = select(complete, target, request)
+    for skipped in selection.skipped:
+        if skipped.reason == "no-compatible-artifact":
+            common.warn(f"package {skipped.package.name}: left out: {skipped.detail}")
+    output = (args.output or Path("nix")).resolve()
+    exported = nix.to_nix(complete, selection, output_dir=output)
+    for warning in exported.warnings:
+        common.warn(warning)
+    written = nix.write(exported, output)
+    kept = [name for name in nix.FILES if output / name not in written]
+    common.note(f"wrote {', '.join(p.name for p in written)} in {output}"
+                + (f" (kept your {', '.join(kept)})" if kept else ""))
     return 0
 
 
