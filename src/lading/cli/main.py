@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         build,
         cache,
         export,
+        inspect,
         install,
         lock,
         outdated,
@@ -50,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"lading {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
-    for module in (install, show, export, verify, target, cache, lock, add, remove, upgrade, outdated, build, sbom):
+    for module in (install, show, export, verify, target, cache, lock, add, remove, upgrade, outdated, build, sbom,
+                   inspect):
         module.add_parser(subparsers)
     return parser
 
