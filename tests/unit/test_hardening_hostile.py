@@ -15,6 +15,8 @@ import hashlib
 import io
 import json
 import os
+import subprocess
+import sys
 import tarfile
 import textwrap
 import time
@@ -437,7 +439,7 @@ def test_credentials_never_appear_in_outputs_or_written_files(
     for value in secrets.values():
         forms |= {value, base64.b64encode(f"user:{value}".encode()).decode(),
                   base64.b64encode(value.encode()).decode().rstrip("=")}
-    alpha = index.wheel("alpha", "1.0")
+    alpha = index.wheel("alpha", "1.0", {"alpha/__init__.py": b"", "alpha/__main__.py": b"print('alpha ran')\n"})
     home = tmp_path / "home"
     home.mkdir()
     host = index.server.url.split("://")[1].split(":")[0]
@@ -473,6 +475,25 @@ def test_credentials_never_appear_in_outputs_or_written_files(
         (project / "bad.txt").write_text(requirements_text(alpha).replace(alpha.sha256, "1" * 64))
         assert run("install", str(project / "bad.txt"), "--venv", str(tmp_path / "venv-bad"), "--index-url", url,
                    "--cache-dir", str(tmp_path / "cache")) == 1
+    # artifacts built from the same lock, through the same index: their files and their messages
+    artifacts = tmp_path / "artifacts"
+    for n, url in enumerate((authed, index.simple)):
+        cache = ["--index-url", url, "--cache-dir", str(tmp_path / f"artifact-cache-{n}")]
+        assert run("build", "wheelhouse", req, "-o", str(artifacts / f"wh-{n}"), *cache) == 0
+        assert run("build", "zipapp", req, "-o", str(artifacts / f"app-{n}.pyz"), "-e", "alpha", *cache) == 0
+        assert run("build", "venv", req, "-o", str(artifacts / f"venv-{n}.tar.gz"), "--prefix", "/opt/alpha",
+                   "--python", sys.executable, *cache) == 0
+        assert run("build", "deb", req, "-o", str(artifacts / f"deb-{n}"), "--name", "alpha-app", "--version",
+                   "1.0", "--maintainer", "Ops <ops@example.invalid>", "--python", sys.executable, *cache) == 0
+        assert run("export", req, "--to", "nix", "-o", str(artifacts / f"nix-{n}"), "--index-url", url) == 0
+        assert run("sbom", req, "-o", str(artifacts / f"sbom-{n}.json")) == 0
+        run("inspect", str(artifacts / f"app-{n}.pyz"))
+        # the zipapp's payload as its own bootstrap unpacks it, whatever its packing
+        unpacked = subprocess.run([sys.executable, str(artifacts / f"app-{n}.pyz")], capture_output=True, text=True,
+                                  env={**os.environ, "LADING_PYZ_ROOT": str(artifacts / f"pyz-root-{n}")})
+        assert unpacked.returncode == 0 and "alpha ran" in unpacked.stdout, unpacked.stderr
+        assert any((artifacts / f"pyz-root-{n}").rglob("alpha/__init__.py"))
+    _unpack_archives(artifacts)
     # lock: a manifest resolved against the index given with a token
     (project / "lockme").mkdir()
     (project / "lockme" / "pyproject.toml").write_text(textwrap.dedent("""\
@@ -488,7 +509,7 @@ def test_credentials_never_appear_in_outputs_or_written_files(
     assert "alpha" in joined  # the commands did run
     for form in forms:
         assert form not in joined, form
-    for root in (tmp_path / "venv", tmp_path / "cache", exported, project):
+    for root in (tmp_path / "venv", tmp_path / "cache", exported, project, artifacts):
         for path in root.rglob("*"):
             if path.is_file() and not path.is_symlink():
                 data = path.read_bytes()
@@ -496,6 +517,24 @@ def test_credentials_never_appear_in_outputs_or_written_files(
                     assert form.encode() not in data, (form, path)
     # the credentials were really sent, so the test would see a leak
     assert any(s.headers.get("authorization") for s in index.server.requests)
+
+
+def _unpack_archives(root: Path) -> None:
+    """Open up what the artifacts pack (zip members, tar members, .deb data), so the grep sees their bytes."""
+    import tarfile
+    import zipfile
+
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".pyz", ".whl") and zipfile.is_zipfile(path):  # the zipapp's own metadata and lock
+            with zipfile.ZipFile(path) as archive:
+                archive.extractall(path.with_name(path.name + ".unpacked"))
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and (path.name.endswith((".tar", ".tar.gz", ".tar.xz"))):
+            with tarfile.open(path) as archive:  # lading's own output, only read: its absolute venv links are fine
+                archive.extractall(path.with_name(path.name + ".unpacked"), filter="fully_trusted")
+        elif path.suffix == ".deb":
+            out = path.with_name(path.name + ".unpacked")
+            subprocess.run(["dpkg-deb", "-R", str(path), str(out)], check=True, capture_output=True)
 
 
 def test_stray_payload_check_would_notice_a_leak(tmp_path: Path) -> None:
