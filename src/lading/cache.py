@@ -6,6 +6,7 @@ Layout under the cache root (see :func:`default_cache_dir`)::
     wheels-v1/<aa>/<sha256>/               unpacked wheel trees, keyed by the wheel's sha256
                                            (bytecode in their __pycache__ dirs, .lading-pyc-<tag> markers)
     built-v1/<aa>/<sha256>/<wheel>         wheels built from an sdist, keyed by the sdist's sha256
+    layers-v1/<aa>/<sha256>/layer.tar.gz   image layers, keyed by their diff_id (uncompressed sha256)
     http-v1/                               index pages (ETag / Cache-Control)
 
 Three rules keep every reader safe from every writer:
@@ -44,8 +45,9 @@ ARCHIVES = "archives-v1"
 WHEELS = "wheels-v1"
 BUILT = "built-v1"
 HTTP = "http-v1"
+LAYERS = "layers-v1"  # compressed image layers by diff_id (lading.artifacts.oci.layers.LayerStore)
 #: Buckets whose entries are ``<aa>/<sha256>/`` directories.
-ENTRY_BUCKETS: tuple[str, ...] = (ARCHIVES, WHEELS, BUILT)
+ENTRY_BUCKETS: tuple[str, ...] = (ARCHIVES, WHEELS, BUILT, LAYERS)
 BUCKETS: tuple[str, ...] = (*ENTRY_BUCKETS, HTTP)
 
 COMPLETE_MARKER = ".lading-ok"

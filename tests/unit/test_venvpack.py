@@ -293,7 +293,7 @@ def test_a_lock_without_a_wheel_for_the_target_is_a_clear_error(tmp_path: Path,
                      "--python", DEBIAN_PYTHON])
     err = capsys.readouterr().err
     assert code == 1, err
-    assert "package winonly 2.0" in err and "no wheel for Python 3.11" in err and "hint:" in err
+    assert "package winonly 2.0" in err and "no file for this target" in err and "hint:" in err
     assert list(out.iterdir()) == []  # no tarball, no leftover staging directory
 
 

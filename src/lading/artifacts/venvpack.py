@@ -104,26 +104,7 @@ def prepare(source: Source, root: Path, run_at: Path, *, epoch: int, name: Optio
         progress,
         environ,
     )
-    refuse_skipped_for_lack_of_wheel(staged)
     return finalize(staged, epoch=epoch, name=name, version=version)
-
-
-def refuse_skipped_for_lack_of_wheel(staged: Staged) -> None:
-    """``lading install`` leaves out a package the target has no file for; an artifact must not."""
-    interpreter = staged.result.destination.interpreter
-    for skipped in staged.result.selection.skipped:
-        if skipped.reason != "no-compatible-artifact":
-            continue
-        package = skipped.package
-        detail = skipped.detail.replace(f" ({interpreter.executable})", "")
-        label = f"{package.name} {package.version}" if package.version is not None else str(package.name)
-        raise LadingError(
-            f"the lock has no wheel for Python {interpreter.full_version} on this platform "
-            f"({base_interpreter(staged.root)}), and no sdist to build one from ({detail})",
-            file=staged.result.found.path, package=label, field=skipped.origin.entry,
-            hint="re-lock for this target (lading lock --target SPEC), lock a version that has a wheel "
-            "for it, or build with the --python the lock was made for",
-        )
 
 
 def finalize(staged: Staged, *, epoch: int, name: Optional[str] = None,
