@@ -465,6 +465,11 @@ class Cache:
                 problems.append(Problem(entry, "incomplete entry (no marker); `lading cache prune` removes it"))
             elif not any(p.suffix == ".whl" for p in _listdir(entry)):
                 problems.append(Problem(entry, "complete entry without a wheel"))
+        for entry in _entries(self.bucket(LAYERS)):
+            if not self.is_complete(entry):
+                problems.append(Problem(entry, "incomplete entry (no marker); `lading cache prune` removes it"))
+                continue
+            problems += _verify_layer(entry)
         return problems
 
     def remove_entry(self, entry: Path) -> None:
@@ -624,6 +629,31 @@ def _write_atomic(path: Path, data: bytes) -> None:
     finally:
         if temp.exists():
             temp.unlink()
+
+
+def _verify_layer(entry: Path) -> list[Problem]:
+    """An image layer: its uncompressed content hashes to the key (the diff_id), the blob to its digest."""
+    import gzip
+    import zlib
+
+    blob, recorded = entry / "layer.tar.gz", entry / "digest"
+    try:
+        digest = recorded.read_text(encoding="ascii").strip()
+        packed, unpacked = hashlib.sha256(), hashlib.sha256()
+        with open(blob, "rb") as raw:
+            for chunk in iter(lambda: raw.read(1 << 20), b""):
+                packed.update(chunk)
+        with gzip.open(blob, "rb") as layer:
+            for chunk in iter(lambda: layer.read(1 << 20), b""):
+                unpacked.update(chunk)
+    except (OSError, EOFError, zlib.error) as exc:
+        return [Problem(entry, f"unreadable layer: {exc}")]
+    problems = []
+    if unpacked.hexdigest() != entry.name:
+        problems.append(Problem(blob, f"uncompressed content hashes to sha256 {unpacked.hexdigest()}, not to its key"))
+    if digest != f"sha256:{packed.hexdigest()}":
+        problems.append(Problem(blob, f"compressed blob hashes to sha256:{packed.hexdigest()}, not to {digest}"))
+    return problems
 
 
 def _verify_tree(tree: Path) -> list[Problem]:

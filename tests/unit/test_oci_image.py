@@ -341,6 +341,49 @@ def test_building_again_gives_the_same_digest_even_without_the_layer_cache(scena
     assert (fresh.layout / "index.json").read_bytes() == (first.layout / "index.json").read_bytes()
 
 
+@pytest.mark.parametrize("after", [0.0, 0.3])
+def test_sigkill_while_layers_are_written_then_a_rerun_converges(
+    scenario: Scenario, first: Built, tmp_path: Path, after: float
+) -> None:
+    """Killed while a layer blob is being written (or just after): the cache stays consistent, the killed
+    run's work directory goes away on the next run, and the next run gives the same image."""
+    import glob
+    import signal
+    import sys
+    import time
+
+    cache, out = tmp_path / "cache", tmp_path / "out" / "image"
+    argv = ["build", "image", str(scenario.project), "--base", f"oci:{oci_base.base_layout()}:{oci_base.TAG}",
+            "-o", str(out), "--tag", "svc:1.0", "--big-layer-mb", "0.5", "--cache-dir", str(cache),
+            "--revision", "", "-q"]
+    process = subprocess.Popen([sys.executable, "-m", "lading", *argv], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    pattern = str(tmp_path / "out" / ".lading-image-*" / "blobs" / "sha256" / ".tmp-*")
+    deadline = time.monotonic() + 120
+    while not glob.glob(pattern) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    assert process.poll() is None, "the build ended before a layer was being written"
+    time.sleep(after)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not out.exists()  # never a half image under the destination's name
+    assert list((tmp_path / "out").glob(".lading-image-*"))  # the killed run's work directory
+    assert _quiet_main("cache", "verify", "--cache-dir", str(cache))[0] == 0
+    code, printed = _quiet_main(*argv[:-1], "--json")
+    assert code == 0 and json.loads(printed)["digest"] == first.digest
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["image"]
+    assert _quiet_main("cache", "verify", "--cache-dir", str(cache))[0] == 0
+
+
+def _quiet_main(*argv: str) -> tuple[int, str]:
+    import contextlib
+
+    captured = io.StringIO()
+    with contextlib.redirect_stdout(captured):
+        code = main(list(argv))
+    return code, captured.getvalue()
+
+
 def test_changing_one_application_file_changes_only_the_application_layer(scenario: Scenario, first: Built) -> None:
     source = scenario.project / "svc" / "__init__.py"
     source.write_text(APP + "# one more line\n")

@@ -139,7 +139,8 @@ def run_command(args: argparse.Namespace) -> int:
     anchor = args.output or args.docker_archive
     parent = (anchor.parent if anchor is not None else Path(tempfile.gettempdir()))
     parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=".lading-image-", dir=parent))
+    _remove_abandoned(parent)
+    temp = Path(tempfile.mkdtemp(prefix=f".lading-image-{os.getpid()}-", dir=parent))
     progress = for_stream(sys.stderr, quiet=args.quiet or args.json)
     pushed: list[dict[str, Any]] = []
     try:
@@ -170,6 +171,20 @@ def run_command(args: argparse.Namespace) -> int:
     elif not args.quiet:
         print_result(built, args, pushed)
     return 0
+
+
+def _remove_abandoned(parent: Path) -> None:
+    """Remove the work directories of builds that were killed (their process is gone): a re-run converges."""
+    for leftover in parent.glob(".lading-image-*-*"):
+        pid = leftover.name[len(".lading-image-"):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(leftover, ignore_errors=True)
+        except OSError:
+            continue  # alive under another user, or unknowable: leave it
 
 
 def _moved(built: BuiltImage, layout: Path) -> BuiltImage:
