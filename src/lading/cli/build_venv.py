@@ -39,24 +39,15 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     """Selection and fetching options shared by the venv-based artifacts (venv, deb)."""
     common.add_group_arguments(parser)
-    fetching = parser.add_argument_group("fetching")
-    fetching.add_argument("--offline", action="store_true",
-                          help="use only the cache and --find-links directories; never the network")
-    fetching.add_argument("--find-links", action="append", default=[], type=Path, metavar="DIR",
-                          help="a directory of wheels and sdists to use before the index (repeatable)")
-    fetching.add_argument("--index-url", metavar="URL", help="the index for files the lock names without a URL")
-    fetching.add_argument("--cache-dir", type=Path, metavar="DIR", help="the cache (default: ~/.cache/lading)")
-    fetching.add_argument("--jobs", type=int, default=8, metavar="N", help="parallel downloads (default 8)")
+    common.add_fetch_arguments(parser)
     common.add_json_argument(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
 
 
 def source_from(args: argparse.Namespace, python: Optional[str]) -> Source:
     from lading.artifacts.venvpack import Source
-    from lading.errors import UsageError
 
-    if args.jobs < 1:
-        raise UsageError("--jobs must be at least 1", field="--jobs")
+    common.check_jobs(args)
     return Source(
         path=args.path, lock=args.lock, python=python, request=common.group_request(args),
         offline=args.offline, find_links=tuple(args.find_links), index_url=args.index_url,

@@ -47,6 +47,25 @@ def add_group_arguments(parser: argparse.ArgumentParser) -> None:
                         help="leave out the project itself (the source tree the lock belongs to)")
 
 
+def add_fetch_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where files come from: the options of every command that downloads what a lock names."""
+    fetching = parser.add_argument_group("fetching")
+    fetching.add_argument("--offline", action="store_true",
+                          help="use only the cache and --find-links directories; never the network")
+    fetching.add_argument("--find-links", action="append", default=[], type=Path, metavar="DIR",
+                          help="a directory of wheels and sdists to use before the index (repeatable)")
+    fetching.add_argument("--index-url", metavar="URL", help="the index for files the lock names without a URL")
+    fetching.add_argument("--cache-dir", type=Path, metavar="DIR", help="the cache (default: ~/.cache/lading)")
+    fetching.add_argument("--jobs", type=int, default=8, metavar="N", help="parallel downloads (default 8)")
+
+
+def check_jobs(args: argparse.Namespace) -> None:
+    if args.jobs < 1:
+        from lading.errors import UsageError
+
+        raise UsageError("--jobs must be at least 1", field="--jobs")
+
+
 def add_json_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print a machine-readable report")
 

@@ -40,14 +40,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--inexact", action="store_true", help="keep packages the lock does not select")
     parser.add_argument("--reinstall", action="append", default=[], metavar="PKG",
                         help="reinstall this package even if it is up to date (repeatable)")
-    fetching = parser.add_argument_group("fetching")
-    fetching.add_argument("--offline", action="store_true",
-                          help="use only the cache and --find-links directories; never the network")
-    fetching.add_argument("--find-links", action="append", default=[], type=Path, metavar="DIR",
-                          help="a directory of wheels and sdists to use before the index (repeatable)")
-    fetching.add_argument("--index-url", metavar="URL", help="the index for files the lock names without a URL")
-    fetching.add_argument("--cache-dir", type=Path, metavar="DIR", help="the cache (default: ~/.cache/lading)")
-    fetching.add_argument("--jobs", type=int, default=8, metavar="N", help="parallel downloads (default 8)")
+    common.add_fetch_arguments(parser)
     parser.add_argument("--no-compile", action="store_true", help="do not install bytecode (.pyc)")
     parser.add_argument("--link-mode", choices=("auto", "clone", "hardlink", "copy"), default="auto",
                         help="how files come out of the cache (auto: clone, else hardlink, else copy)")
@@ -63,10 +56,7 @@ def run_command(args: argparse.Namespace) -> int:
     from lading.installer import InstallOptions, run
     from lading.progress import for_stream
 
-    if args.jobs < 1:
-        from lading.errors import UsageError
-
-        raise UsageError("--jobs must be at least 1", field="--jobs")
+    common.check_jobs(args)
     options = InstallOptions(
         path=args.path,
         lock=args.lock,
