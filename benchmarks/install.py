@@ -80,6 +80,7 @@ class Ctx:
     lading: list[str]
     lading_lock: str
     values: dict[str, str]
+    settle: float = 0.0  # cold runs: sync and wait this long after emptying the cache (see --settle)
 
 
 @dataclass(frozen=True)
@@ -374,6 +375,9 @@ def one_run(ctx: Ctx, st: VariantState, scenario: str, expected: dict[str, str],
         shutil.rmtree(cache)
     cache.mkdir(parents=True, exist_ok=True)
     new_venv(ctx, venv, v.needs_pip)
+    if scenario == "cold" and ctx.settle > 0:
+        os.sync()  # written-back inode tables: ext4 then stops skipping the just-freed inodes after 5 s
+        time.sleep(ctx.settle)
     cmd, env = v.command(ctx, st.project, venv, cache)
     logs = ctx.work / "logs"
     logs.mkdir(exist_ok=True)
@@ -504,6 +508,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--lading", default=str(REPO_ROOT / ".venv" / "bin" / "lading"),
                     help="lading command (split on spaces)")
     ap.add_argument("--lading-lock", default="uv.lock", help="which lock of the service lading installs")
+    ap.add_argument("--settle", type=float, default=0.0,
+                    help="cold runs: after emptying the cache and making the venv, sync and wait this many seconds "
+                    "before the clock starts (on ext4 without a journal, files created within seconds of a mass "
+                    "deletion are slow to allocate; see BENCHMARKS.md)")
     ap.add_argument("--timeout", type=float, default=600, help="seconds before a run is killed")
     ap.add_argument("--out", type=Path, default=BENCH_DIR / "results" / "install.json")
     ap.add_argument("--markdown", type=Path, help="markdown table (default: --out with .md)")
@@ -536,7 +544,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     ctx = Ctx(py, tools_root, work, args.lading.split(), args.lading_lock,
-              index_values(tools_root / "pip" / "bin" / "python"))
+              index_values(tools_root / "pip" / "bin" / "python"), settle=args.settle)
     skipped: dict[str, str] = {}
     if "lading" in wanted_tools:
         probe = subprocess.run([*ctx.lading, "install", "--help"], capture_output=True, text=True)
@@ -597,6 +605,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         "runs_per_tool": {f"{t}:{sc}": n for (t, sc), n in sorted(per_tool.items())},
         "scenarios": scenarios,
         "lading_lock": args.lading_lock,
+        "settle_s": args.settle,
+        "loadavg_at_end": os.getloadavg(),
         "packages": len(expected),
         "harness_seconds": round(elapsed),
         "skipped": skipped,

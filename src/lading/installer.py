@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -32,7 +33,7 @@ from lading.install.bytecode import CompileJob, compile_trees, is_compiled
 from lading.install.installed import InstalledDist, scan
 from lading.install.link import Linker
 from lading.install.scheme import Destination, DestinationOptions, resolve_destination
-from lading.install.tree import needs_build, unpacked_tree
+from lading.install.tree import UnpackQueue, needs_build, unpacked_tree
 from lading.install.uninstall import uninstall
 from lading.install.wheel import UnpackedWheel, install
 from lading.locks.detect import Found, find
@@ -50,7 +51,7 @@ from lading.model import (
     Target,
 )
 from lading.plan import Action, Plan, make_plan, public_url
-from lading.progress import Progress
+from lading.progress import FetchProgress, Progress
 from lading.select import select
 from lading.soundness import check
 from lading.target import target_for
@@ -505,13 +506,18 @@ def _prepare(
             builds.append(action)
     progress.phase("downloading", len(downloads), sum(d.size or 0 for d in downloads.values()))
     names = {d: name for name, d in downloads.items()}
-    trees: dict[NormalizedName, UnpackedWheel] = {}
+    # Unpacking into the cache runs on its own threads as each download is verified (largest first), so the
+    # downloads never wait for it; the cache is content-addressed, so a tree of a batch that later fails is
+    # still a correct entry (the environment is not touched before every artifact is in).
+    counting = threading.Event()  # trees count on the progress display once its unpacking phase began
+    unpacker = UnpackQueue(cache, _UNPACK_WORKERS,
+                           on_done=lambda: progress.advance(items=1) if counting.is_set() else None)
+    queued: set[Download] = set()
 
     def unpack_fetched(download: Download, archive: Path) -> None:
-        # Unpacking into the cache while other downloads stream overlaps CPU with network; the cache is
-        # content-addressed, so a tree of a batch that later fails is still a correct entry.
         if download.filename.endswith(".whl"):
-            trees[names[download]] = unpacked_tree(cache, archive, download.sha256)
+            queued.add(download)
+            unpacker.put(names[download], archive, download.sha256)
 
     def client() -> Any:
         from lading.index.complete import index_client
@@ -521,24 +527,28 @@ def _prepare(
             return HttpClient(max_connections=options.jobs)
         return index_client(indexes, selection.lock, workers=options.jobs)
 
-    fetched = fetch_all(list(downloads.values()), cache, None, jobs=options.jobs, offline=options.offline,
-                        find_links=options.find_links, progress=_FetchProgress(progress),
-                        on_fetched=unpack_fetched, client_factory=client)
+    try:
+        fetched = fetch_all(list(downloads.values()), cache, None, jobs=options.jobs, offline=options.offline,
+                            find_links=options.find_links, progress=FetchProgress(progress),
+                            on_fetched=unpack_fetched, client_factory=client)
+    except BaseException:
+        unpacker.cancel()
+        raise
     timings["fetch"] = round(time.perf_counter() - started, 4)
     started = time.perf_counter()
 
-    wheels = {name: fetched[d] for name, d in downloads.items() if d.filename.endswith(".whl") and name not in trees}
-    progress.phase("unpacking", len(wheels))
-
-    def unpack_one(item: tuple[NormalizedName, Path]) -> tuple[NormalizedName, UnpackedWheel]:
-        name, archive = item
-        tree = unpacked_tree(cache, archive, downloads[name].sha256)
-        progress.advance(items=1)
-        return name, tree
-
-    if wheels:
-        with ThreadPoolExecutor(max_workers=max(1, min(options.jobs, os.cpu_count() or 2))) as pool:
-            trees.update(pool.map(unpack_one, wheels.items()))
+    wheels = [name for name, d in downloads.items() if d.filename.endswith(".whl")]
+    progress.phase("unpacking", max(0, len(wheels) - unpacker.done))
+    counting.set()
+    try:
+        for name, download in downloads.items():
+            if download.filename.endswith(".whl") and download not in queued:
+                unpacker.put(name, fetched[download], download.sha256)
+        found = unpacker.finish()
+    except BaseException:
+        unpacker.cancel()
+        raise
+    trees: dict[NormalizedName, UnpackedWheel] = {NormalizedName(name): tree for name, tree in found.items()}
     timings["unpack"] = round(time.perf_counter() - started, 4)
 
     if builds:
@@ -622,23 +632,9 @@ def _checkout(vcs: PackageVcs, dest: Path, base: Path, label: str) -> Path:
     return dest
 
 
-class _FetchProgress:
-    """Adapts fetch's callbacks to the one :class:`Progress` the CLI gives."""
-
-    def __init__(self, progress: Progress) -> None:
-        self._progress = progress
-
-    def started(self, total_files: int, total_bytes: int) -> None:
-        self._progress.phase("downloading", total_files, total_bytes)
-
-    def advanced(self, nbytes: int) -> None:
-        self._progress.advance(nbytes=nbytes)
-
-    def file_done(self, label: str) -> None:
-        self._progress.advance(items=1)
-
-    def finished(self) -> None:
-        pass
+# One thread: creating files is what unpacking costs, and on ext4 a second thread made it slower, not faster
+# (inode allocation contends on a per-device lock; measured in BENCHMARKS.md, "Re-run after ...").
+_UNPACK_WORKERS = 1
 
 
 # --- acting: change the environment ----------------------------------------------------------------

@@ -76,6 +76,25 @@ class LiveProgress(Progress):
         self._width = len(text)
 
 
+class FetchProgress:
+    """Adapts the downloader's callbacks (``lading.fetch``) to the one :class:`Progress` a command shows."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+
+    def started(self, total_files: int, total_bytes: int) -> None:
+        self._progress.phase("downloading", total_files, total_bytes)
+
+    def advanced(self, nbytes: int) -> None:
+        self._progress.advance(nbytes=nbytes)
+
+    def file_done(self, label: str) -> None:
+        self._progress.advance(items=1)
+
+    def finished(self) -> None:
+        pass
+
+
 def for_stream(stream: Optional[TextIO] = None, *, quiet: bool = False) -> Progress:
     """A live line only on an interactive terminal outside CI; silence everywhere else."""
     stream = stream if stream is not None else sys.stderr

@@ -60,7 +60,7 @@ from lading.model import (
     Selection,
     Target,
 )
-from lading.progress import Progress
+from lading.progress import FetchProgress, Progress
 from lading.select import select
 
 #: 1980-01-01T00:00:00Z, the earliest time a zip file can hold: the mtime of every file unless
@@ -296,7 +296,7 @@ class _Collector:
                     downloads[(t, positions[id(chosen.package)])] = download
         fetched = fetch_all(sorted(set(downloads.values()), key=lambda d: (d.filename, d.hashes)), self.cache,
                             None, jobs=self.options.jobs, offline=self.options.offline,
-                            find_links=self.options.find_links, progress=_FetchProgress(self.progress),
+                            find_links=self.options.find_links, progress=FetchProgress(self.progress),
                             client_factory=self._client)
 
         result: dict[tuple[int, int], WheelFile] = {}
@@ -476,23 +476,6 @@ def _requires_python(wheel: Path) -> Optional[str]:
         return str(SpecifierSet(str(value)))
     except InvalidSpecifier:
         return None
-
-
-class _FetchProgress:
-    def __init__(self, progress: Progress) -> None:
-        self._progress = progress
-
-    def started(self, total_files: int, total_bytes: int) -> None:
-        self._progress.phase("downloading", total_files, total_bytes)
-
-    def advanced(self, size: int) -> None:
-        self._progress.advance(nbytes=size)
-
-    def file_done(self, label: str) -> None:
-        self._progress.advance(items=1)
-
-    def finished(self) -> None:
-        pass
 
 
 # --- the wheelhouse's own lock ------------------------------------------------------------------------

@@ -6,8 +6,12 @@ network machinery.
 
 from __future__ import annotations
 
+import heapq
+import itertools
+import os
+import threading
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from lading.cache import ARCHIVES, WHEELS, Cache, file_sha256, is_sha256
 from lading.install.wheel import UnpackedWheel, unpack
@@ -53,3 +57,77 @@ def unpacked_tree(cache: Cache, archive: Path, sha256: Optional[str] = None) -> 
                 unpack(archive, temp)
                 cache.publish(temp, entry)
     return UnpackedWheel.load(entry)
+
+
+class UnpackQueue:
+    """Unpacks verified wheel archives into the cache on ``workers`` threads while downloads go on.
+
+    The largest waiting archive goes first: unpacking, not the network, is the slow part of a cold install
+    (one file creation per member), so the biggest wheel should not wait behind small ones. Only archives
+    whose hash was verified are put in; a tree is published in the cache only once ``unpack`` checked every
+    member, so an unpack that runs while another download of the batch fails still leaves a correct entry.
+    """
+
+    def __init__(self, cache: Cache, workers: int, on_done: Optional[Callable[[], None]] = None) -> None:
+        self._cache = cache
+        self._on_done = on_done
+        self._waiting: list[tuple[int, int, str, Path, Optional[str]]] = []
+        self._count = itertools.count()
+        self._condition = threading.Condition()
+        self._closed = False
+        self.done = 0
+        self._trees: dict[str, UnpackedWheel] = {}
+        self._errors: list[BaseException] = []
+        self._threads = [threading.Thread(target=self._work, name=f"lading-unpack-{n}", daemon=True)
+                         for n in range(max(1, workers))]
+        for thread in self._threads:
+            thread.start()
+
+    def put(self, key: str, archive: Path, sha256: Optional[str] = None) -> None:
+        try:
+            size = os.path.getsize(archive)
+        except OSError:
+            size = 0
+        with self._condition:
+            heapq.heappush(self._waiting, (-size, next(self._count), key, archive, sha256))
+            self._condition.notify()
+
+    def _work(self) -> None:
+        while True:
+            with self._condition:
+                while not self._waiting and not self._closed:
+                    self._condition.wait()
+                if not self._waiting:
+                    return
+                _size, _n, key, archive, sha256 = heapq.heappop(self._waiting)
+            try:
+                tree = unpacked_tree(self._cache, archive, sha256)
+            except BaseException as error:  # reported by finish(); the other wheels go on
+                with self._condition:
+                    self._errors.append(error)
+                continue
+            with self._condition:
+                self._trees[key] = tree
+                self.done += 1
+            if self._on_done is not None:
+                self._on_done()
+
+    def finish(self) -> dict[str, UnpackedWheel]:
+        """Wait for every archive put in; the trees by key, or the first error."""
+        self._close()
+        if self._errors:
+            raise self._errors[0]
+        return dict(self._trees)
+
+    def cancel(self) -> None:
+        """Drop what has not started and wait for the unpacks running now (each leaves no partial entry)."""
+        with self._condition:
+            self._waiting.clear()
+        self._close()
+
+    def _close(self) -> None:
+        with self._condition:
+            self._closed = True
+            self._condition.notify_all()
+        for thread in self._threads:
+            thread.join()

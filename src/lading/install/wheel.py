@@ -20,12 +20,15 @@ import errno
 import hashlib
 import heapq
 import json
+import mmap
 import os
 import re
 import shutil
+import struct
 import threading
 import zipfile
-from collections.abc import Mapping, Sequence
+import zlib
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.parser import HeaderParser
@@ -478,25 +481,172 @@ def _extract(archive: Path, dest: Path, inspection: _Inspection, refuse: _Refusa
             os.mkdir(os.path.join(root, directory))
     members = list(inspection.members)
     total = sum(member.info.file_size for member in members)
-    if jobs <= 1 or total < (8 << 20) or len(members) < 2:
-        with zipfile.ZipFile(archive) as opened:
-            results = [_extract_one(opened, root, member, refuse) for member in members]
-        return tuple(results)
-    buckets = _balance(members, jobs)
-    by_path: dict[str, WheelFile] = {}
-    lock = threading.Lock()
+    with open(archive, "rb") as handle, _mapped(handle) as data:
+        if jobs <= 1 or total < (8 << 20) or len(members) < 2:
+            with _Reader(archive, data, refuse) as reader:
+                return tuple(reader.extract(root, member) for member in members)
+        buckets = _balance(members, jobs)
+        by_path: dict[str, WheelFile] = {}
+        lock = threading.Lock()
 
-    def work(bucket: list[_Member]) -> None:
-        with zipfile.ZipFile(archive) as opened:  # one ZipFile per thread: no contention on its file lock
-            for member in bucket:
-                result = _extract_one(opened, root, member, refuse)
-                with lock:
-                    by_path[result.path] = result
+        def work(bucket: list[_Member]) -> None:
+            with _Reader(archive, data, refuse) as reader:  # one per thread: the zipfile fallback has a file lock
+                for member in bucket:
+                    result = reader.extract(root, member)
+                    with lock:
+                        by_path[result.path] = result
 
-    with ThreadPoolExecutor(max_workers=len(buckets)) as pool:
-        for _ in pool.map(work, buckets):
-            pass
+        with ThreadPoolExecutor(max_workers=len(buckets)) as pool:
+            for _ in pool.map(work, buckets):
+                pass
     return tuple(by_path[member.info.filename] for member in members)
+
+
+@contextlib.contextmanager
+def _mapped(handle: Any) -> Iterator[Union[mmap.mmap, bytes]]:
+    """The whole archive as one buffer: members are then sliced out of it without a system call each."""
+    try:
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):  # empty, or a file system that cannot map: read it (wheels are small)
+        handle.seek(0)
+        yield handle.read()
+        return
+    try:
+        yield mapped
+    finally:
+        with contextlib.suppress(BufferError):  # a view still held by an error's traceback: GC closes it
+            mapped.close()
+
+
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+_LOCAL_SIGNATURE = b"PK\x03\x04"
+
+
+class _Reader:
+    """Extracts members of one archive: stored and deflated ones straight from the mapped buffer (zlib, then
+    ``os.write``: three system calls per file), anything else through :mod:`zipfile`."""
+
+    def __init__(self, archive: Path, data: Union[mmap.mmap, bytes], refuse: _Refusal) -> None:
+        self.archive = archive
+        self.data = data
+        self.view = memoryview(data)
+        self.refuse = refuse
+        self._zip: Optional[zipfile.ZipFile] = None
+
+    def __enter__(self) -> _Reader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.view.release()
+        if self._zip is not None:
+            self._zip.close()
+
+    def _chunks(self, info: zipfile.ZipInfo) -> Generator[bytes, None, None]:
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x1:
+            yield from self._zipfile_chunks(info)
+            return
+        field = f"member {info.filename!r}"
+        start = info.header_offset
+        header = bytes(self.view[start : start + _LOCAL_HEADER.size])
+        if len(header) != _LOCAL_HEADER.size:
+            raise self.refuse("the member's local header lies outside the archive", field=field)
+        fields = _LOCAL_HEADER.unpack(header)
+        if fields[0] != _LOCAL_SIGNATURE:
+            raise self.refuse("the member's local header is missing (bad signature)", field=field)
+        name_size, extra_size = fields[10], fields[11]
+        name_at = start + _LOCAL_HEADER.size
+        name = bytes(self.view[name_at : name_at + name_size])
+        if name.decode("utf-8" if info.flag_bits & 0x800 else "cp437", "replace") != info.orig_filename:
+            raise self.refuse("the member's local header names another file than the central directory",
+                              field=field)
+        begin = name_at + name_size + extra_size
+        end = begin + info.compress_size
+        if end > len(self.data):
+            raise self.refuse("the member's data runs past the end of the archive", field=field)
+        if info.compress_type == zipfile.ZIP_STORED:
+            for at in range(begin, end, _CHUNK):
+                yield bytes(self.view[at : min(end, at + _CHUNK)])
+            return
+        inflater = zlib.decompressobj(-15)
+        produced = 0
+        pending: Any = self.view[begin:end]
+        try:
+            while True:
+                chunk = inflater.decompress(pending, _CHUNK)
+                produced += len(chunk)
+                if produced > info.file_size:
+                    break  # the size check after extraction refuses it; never inflate beyond the declared size
+                if chunk:
+                    yield chunk
+                pending = inflater.unconsumed_tail
+                if not pending:
+                    rest = inflater.flush()
+                    if rest:
+                        produced += len(rest)
+                        if produced <= info.file_size:
+                            yield rest
+                    break
+        except zlib.error as error:
+            raise self.refuse(f"the member cannot be inflated: {error}", field=field) from error
+        finally:
+            if isinstance(pending, memoryview):
+                pending.release()
+
+    def _zipfile_chunks(self, info: zipfile.ZipInfo) -> Generator[bytes, None, None]:
+        if self._zip is None:
+            self._zip = zipfile.ZipFile(self.archive)
+        try:
+            with self._zip.open(info) as source:
+                while True:
+                    chunk = source.read(_CHUNK)
+                    if not chunk:
+                        return
+                    yield chunk
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, zlib.error) as error:
+            raise self.refuse(f"the member cannot be inflated: {error}", field=f"member {info.filename!r}") \
+                from error
+
+    def extract(self, root: str, member: _Member) -> WheelFile:
+        info = member.info
+        expected = member.expected
+        sha256 = hashlib.sha256()
+        other = None if expected.algorithm == "sha256" else hashlib.new(expected.algorithm)
+        path = os.path.join(root, info.filename)
+        size = 0
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_CLOEXEC, 0o755 if member.executable else 0o644)
+            chunks = self._chunks(info)
+            try:
+                for chunk in chunks:
+                    size += len(chunk)
+                    sha256.update(chunk)
+                    if other is not None:
+                        other.update(chunk)
+                    written = os.write(fd, chunk)
+                    if written < len(chunk):
+                        view = memoryview(chunk)[written:]
+                        while view:
+                            view = view[os.write(fd, view):]
+            finally:
+                chunks.close()
+                os.close(fd)
+        except OSError as error:
+            if error.errno in (errno.ENOSPC, errno.EDQUOT):
+                hint = "the disk holding the cache is full; free space or move the cache (--cache-dir)"
+            else:
+                hint = "check the permissions of the cache directory"
+            raise InstallError(f"cannot write {path}: {error.strerror or error}", file=path, hint=hint) from error
+        digest = (other or sha256).digest()
+        if size != info.file_size or digest != expected.digest:
+            raise self.refuse(
+                "the member's content does not match its RECORD hash",
+                field=f"RECORD[{info.filename!r}]",
+                hint="the wheel was altered after it was built; it is refused",
+            )
+        return WheelFile(info.filename, sha256.hexdigest(), size, member.executable)
+
+
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
 def _balance(members: Sequence[_Member], jobs: int) -> list[list[_Member]]:
@@ -508,44 +658,6 @@ def _balance(members: Sequence[_Member], jobs: int) -> list[list[_Member]]:
         buckets[index].append(member)
         heapq.heappush(heap, (size + member.info.file_size, index))
     return [bucket for bucket in buckets if bucket]
-
-
-def _extract_one(opened: zipfile.ZipFile, root: str, member: _Member, refuse: _Refusal) -> WheelFile:
-    info = member.info
-    expected = member.expected
-    sha256 = hashlib.sha256()
-    other = None if expected.algorithm == "sha256" else hashlib.new(expected.algorithm)
-    path = os.path.join(root, info.filename)
-    size = 0
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
-                     0o755 if member.executable else 0o644)
-        with os.fdopen(fd, "wb") as out, opened.open(info) as source:
-            while True:
-                chunk = source.read(_CHUNK)
-                if not chunk:
-                    break
-                size += len(chunk)
-                sha256.update(chunk)
-                if other is not None:
-                    other.update(chunk)
-                out.write(chunk)
-    except zipfile.BadZipFile as error:
-        raise refuse(f"the member cannot be inflated: {error}", field=f"member {info.filename!r}") from error
-    except OSError as error:
-        if error.errno in (errno.ENOSPC, errno.EDQUOT):
-            hint = "the disk holding the cache is full; free space or move the cache (--cache-dir)"
-        else:
-            hint = "check the permissions of the cache directory"
-        raise InstallError(f"cannot write {path}: {error.strerror or error}", file=path, hint=hint) from error
-    digest = (other or sha256).digest()
-    if size != info.file_size or digest != expected.digest:
-        raise refuse(
-            "the member's content does not match its RECORD hash",
-            field=f"RECORD[{info.filename!r}]",
-            hint="the wheel was altered after it was built; it is refused",
-        )
-    return WheelFile(info.filename, sha256.hexdigest(), size, member.executable)
 
 
 # ---------------------------------------------------------------------------------------------------------
