@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import tarfile
+import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -243,6 +244,7 @@ class Scenario:
     project: Path
     root: Path
     cache: Path
+    index_url: str
 
     def build(self, name: str, *extra: str, cache: Optional[Path] = None, base: Optional[str] = None,
               tag: str = "svc:1.0") -> Built:
@@ -283,7 +285,7 @@ def scenario(server: LocalServer, tmp_path_factory: pytest.TempPathFactory) -> S
         (project / relative).write_bytes(data)
     write_lock(project, [{"name": "svc", "version": "1.0", "directory": {"path": ".", "editable": False}},
                          pkg(big), pkg(small), pkg(other)])
-    return Scenario(project, root, root / "cache")
+    return Scenario(project, root, root / "cache", index.simple)
 
 
 @pytest.fixture(scope="module")
@@ -449,3 +451,33 @@ def test_base_pulled_from_a_registry_and_pushes_upload_only_the_changed_layer(
             capture_output=True, text=True, check=True).stdout)["config"]["size"]
         assert running.tag_digest("svc", "1.0") == second.digest != first.digest
         assert second.report["pushed"][0]["uploaded_bytes"] == second.report["layers"][-1]["size"] + config_size
+
+
+def test_add_with_build_relocks_and_rebuilds_the_configured_image(scenario: Scenario, tmp_path: Path) -> None:
+    """PipFlow's promise without a Docker daemon: one `lading add --build` takes a dependency from request to
+    a rebuilt image ([tool.lading.image] in pyproject.toml)."""
+    project = tmp_path / "svc"
+    shutil.copytree(scenario.project, project)
+    (project / "pylock.toml").unlink()
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    assert ', "otherdep"]' in text
+    pyproject.write_text(text.replace(', "otherdep"]', "]") + textwrap.dedent(f"""
+        [tool.lading.image]
+        base = "oci:{oci_base.base_layout()}:{oci_base.TAG}"
+        output = "image"
+        tag = ["svc:2.0"]
+        big-layer-mb = 0.5
+        revision = ""
+        cache-dir = "{scenario.cache}"
+        """))
+    code, printed = _quiet_main("add", "otherdep", "--build", "--json", "--project", str(project),
+                                "--index-url", scenario.index_url)
+    assert code == 0, printed
+    report = json.loads(printed)
+    assert [b["kind"] for b in report["builds"]] == ["image"] and report["builds"][0]["exit"] == 0
+    index = json.loads((project / "image" / "index.json").read_text())
+    assert index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"] == "2.0"
+    manifest = json.loads((project / "image" / "blobs" / "sha256" /
+                           index["manifests"][0]["digest"].split(":", 1)[1]).read_text())
+    assert len(manifest["layers"]) >= 3  # base + dependencies + the project

@@ -131,7 +131,7 @@ def run_command(args: argparse.Namespace) -> int:
     )
     # the layout is built under a temporary name beside its destination (or beside the archive)
     anchor = args.output or args.docker_archive
-    parent = (anchor.parent if anchor is not None else Path(tempfile.gettempdir()))
+    parent = Path(os.path.abspath(anchor)).parent if anchor is not None else Path(tempfile.gettempdir())
     parent.mkdir(parents=True, exist_ok=True)
     _remove_abandoned(parent)
     temp = Path(tempfile.mkdtemp(prefix=f".lading-image-{os.getpid()}-", dir=parent))
