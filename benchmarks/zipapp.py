@@ -12,7 +12,8 @@ Measured, in the same run, tools interleaved so that the load of the machine (ot
 falls on each alike; medians:
 
 - build: the artifact from warm caches (one unmeasured build of each first);
-- first start: ``app --check`` with a fresh unpack root (``LADING_PYZ_ROOT``, ``SHIV_ROOT``, ``PEX_ROOT``);
+- first start: ``app --check`` with a fresh unpack root (``LADING_PYZ_ROOT``, ``SHIV_ROOT``, ``PEX_ROOT``),
+  after ``os.sync()``; the roots are removed after the last round, not between runs;
 - warm start: the same with the root already filled, against ``bench-app --check`` from a plain venv holding
   the same packages (installed by lading with bytecode); the overhead is the difference of the medians;
 - size of the file.
@@ -140,12 +141,12 @@ def main(argv: list[str] | None = None) -> int:
     }
     venv = work / "venv"
     log("plain venv (lading install with bytecode)")
-    subprocess.run([str(python), "-m", "venv", "--without-pip", str(venv)], check=True)
+    subprocess.run([str(python), "-m", "venv", "--clear", "--without-pip", str(venv)], check=True)
     subprocess.run([*lading, "install", str(app), "--venv", str(venv), "-q"], env=env, check=True)
     # The requirements lock does not list the application itself: add it as an installer would, a package in
     # site-packages (compiled) and a console script.
     site = next((venv / "lib").glob("python3.*/site-packages"))
-    shutil.copytree(app / "bench_app", site / "bench_app")
+    shutil.copytree(app / "bench_app", site / "bench_app", dirs_exist_ok=True)
     subprocess.run([str(venv / "bin" / "python"), "-m", "compileall", "-q", str(site / "bench_app")], check=True)
     script = venv / "bin" / "bench-app"
     script.write_text(f"#!{venv / 'bin' / 'python'}\nimport sys\nfrom bench_app import main\nsys.exit(main())\n")
@@ -168,13 +169,19 @@ def main(argv: list[str] | None = None) -> int:
         return lambda: timed([python.as_posix(), str(artifacts[tool]), "--check"], {**env, roots[tool]: str(root)},
                              work, "ok")
 
+    # Every first start begins from the same state: earlier runs' writes flushed (os.sync) and no deletion going
+    # on (removing a filled root keeps the file system busy for seconds after rmtree returns, which would fall
+    # on the next tool's run): the roots are removed after the last round.
+    shutil.rmtree(work / "first", ignore_errors=True)
     for i in range(args.first):
         for tool in tools:
             root = work / "first" / f"{tool}-{i}"
+            os.sync()
             results[tool]["first"].append(start(tool, root)())
-            shutil.rmtree(root, ignore_errors=True)
         log(f"first start round {i + 1}: " + ", ".join(f"{t} {results[t]['first'][-1]:.2f}s" for t in tools))
     loads.append(os.getloadavg()[0])
+    shutil.rmtree(work / "first", ignore_errors=True)
+    os.sync()
     warm_roots = {tool: work / "warm" / tool for tool in tools}
     for tool in tools:
         start(tool, warm_roots[tool])()  # fill the root

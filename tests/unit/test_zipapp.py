@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -19,7 +21,9 @@ from typing import Optional
 import pytest
 from packaging.tags import sys_tags
 
-from lading.artifacts.zipapp import BUILD_JSON, PAYLOAD, iter_payload
+from lading.artifacts import _bootstrap, zipapp
+from lading.artifacts.zipapp import BUILD_JSON, iter_payload, payload_parts
+from lading.progress import Progress
 from tests.unit._httpserver import LocalServer, serving
 from tests.unit.test_install_cli import Index, Published, pkg, pylock_text
 from tests.wheelmaker import sdist_members
@@ -205,7 +209,7 @@ def test_inspect_prints_the_embedded_lock_and_build_metadata(world: World, app_p
     assert data["lock"]["member"] == ".lading/pylock.toml" and "[[packages]]" in data["lock"]["text"]
     assert {c["name"] for c in data["sbom"]["components"]} >= {"app", "dep", "fastjson"}
     with zipfile.ZipFile(app_pyz) as archive:
-        payload = archive.read(PAYLOAD)
+        payload = b"".join(archive.read(part) for part in payload_parts(app_pyz))
         main_py = archive.read("__main__.py").decode()
     assert data["build"]["content_hash"] == "sha256:" + hashlib.sha256(payload).hexdigest()
     assert hashlib.sha256(payload).hexdigest() in main_py
@@ -324,3 +328,71 @@ def test_lading_pyz_installs_a_lock_where_lading_is_not_installed(world: World, 
                            capture_output=True, text=True)
     assert check.stdout.strip() == "dep-1.0"
     assert list(cwd.iterdir()) == []
+
+
+def _file(tmp: Path, name: str, data: bytes, executable: bool = False) -> zipapp._File:
+    path = tmp / "src" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return zipapp._File(name, path, executable, len(data))
+
+
+def test_payload_parts_are_cut_by_size_and_read_back_by_tarfile_and_the_bootstrap(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(zipapp, "PART_BYTES", 3000)
+    long_dir = "d" * 120
+    files = [_file(tmp_path, name, data, name.endswith(".sh")) for name, data in [
+        ("a/__init__.py", b"A = 1\n"), ("a/big.bin", bytes(range(256)) * 12), ("a/run.sh", b"#!/bin/sh\n"),
+        (f"{long_dir}/{'e' * 96}.py", b"long = True\n"),  # ustar's prefix + name
+        (f"{'f' * 150}/{'g' * 150}.txt", b"pax\n"),  # too long for ustar: a pax header
+        ("z/\u00fcn\u00efc\u00f6de.txt", b"utf-8\n"),
+    ]]
+    files.sort(key=lambda f: f.name)
+    parts = list(zipapp._parts(files, {"a/__init__.py": b"B = 2\n"}, 315532800))
+    # A part closes at the first file that takes it to 3,000 bytes or more (headers and padding included).
+    assert [count for _, count in parts] == [2, 3, 1]
+    assert list(zipapp._parts(files, {"a/__init__.py": b"B = 2\n"}, 315532800)) == parts
+    stored = {f"{zipapp.PAYLOAD_PREFIX}{i:04d}.tar.gz": zipapp._compress(data, 1, Progress(), count)
+              for i, (data, count) in enumerate(parts)}
+    archive = tmp_path / "app.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        for name, data in stored.items():
+            out.writestr(name, data)
+    read = [(m.name, m.mode, m.mtime, m.uid, m.uname) for m in iter_payload(archive)]
+    assert [r[0] for r in read] == [f.name for f in files]
+    assert {r[1:] for r in read} == {(0o644, 315532800, 0, ""), (0o755, 315532800, 0, "")}
+    site = tmp_path / "site"
+    site.mkdir()
+    with zipfile.ZipFile(archive) as outer:
+        for name in stored:
+            _bootstrap._unpack_part(outer, name, str(site), set())
+    for f in files:
+        expected = b"B = 2\n" if f.name == "a/__init__.py" else f.path.read_bytes()
+        assert (site / f.name).read_bytes() == expected
+        assert bool((site / f.name).stat().st_mode & 0o100) == f.executable
+
+
+def test_bootstrap_writes_only_regular_files_with_clean_relative_names(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+        def add(name: str, kind: bytes = tarfile.REGTYPE, link: str = "") -> None:
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname, info.size = kind, link, 2 if kind == tarfile.REGTYPE else 0
+            tar.addfile(info, io.BytesIO(b"x\n") if kind == tarfile.REGTYPE else None)
+        add("../escaped")
+        add("/tmp/absolute")
+        add("ok/../../escaped-too")
+        add("ok/link", tarfile.SYMTYPE, "/etc/passwd")
+        add("ok/hard", tarfile.LNKTYPE, "../../escaped")
+        add("ok/dir", tarfile.DIRTYPE)
+        add("ok/" + "n" * 200 + "/" + "m" * 100)  # a pax path, kept
+        add("ok/file")
+    archive = tmp_path / "app.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr(".lading/payload/0000.tar.gz", buffer.getvalue())
+    site = tmp_path / "root" / "site"
+    site.mkdir(parents=True)
+    with zipfile.ZipFile(archive) as outer:
+        _bootstrap._unpack_part(outer, ".lading/payload/0000.tar.gz", str(site), set())
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert written == ["app.zip", "root/site/ok/file", f"root/site/ok/{'n' * 200}/{'m' * 100}"]

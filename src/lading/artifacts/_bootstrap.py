@@ -1,8 +1,9 @@
 """The ``__main__.py`` of a lading zipapp: stdlib only, Python 3.8+, no lading needed to run it.
 
-The zipapp holds a small outer zip (this file, ``.lading/`` metadata) and one member,
-``.lading/payload.tar``: the staged application and its dependencies, bytecode included. The outer zip
-has a handful of entries on purpose: Python's zipimport reads the whole central directory before it can
+The zipapp holds a small outer zip (this file, ``.lading/`` metadata) and the payload: the staged
+application and its dependencies, bytecode included, as a few parts (``.lading/payload/0000.tar.gz``, ...;
+``CONFIG["parts"]``), each a gzipped tar of a range of the files, stored in the zip as it is. The outer zip
+has a few dozen entries on purpose: Python's zipimport reads the whole central directory before it can
 run ``__main__``, and ten thousand entries cost it about a tenth of a second on every start.
 
 Warm start: one ``stat`` of ``<root>/<hash>/.complete``, put ``<root>/<hash>/site`` on ``sys.path``, call
@@ -10,8 +11,10 @@ the entry point. Nothing is imported that Python has not already imported at sta
 
 First start: unpack the payload under an exclusive lock (``<root>/<hash>.lock``) into a temporary
 directory beside the final one, write ``.complete``, rename it into place. A crash leaves a temporary
-directory that the next first start ignores; a reader never sees half an application. The bytecode in the
-payload is unchecked-hash (PEP 552), so the files' modification times do not matter.
+directory that the next first start ignores; a reader never sees half an application. Threads unpack the
+parts side by side (inflating, creating and writing files all release the GIL); the tars are read here, not
+by :mod:`tarfile`: regular files with clean relative names only, anything else is skipped. The bytecode in
+the payload is unchecked-hash (PEP 552), so the files' modification times do not matter and none are set.
 
 ``<root>`` is ``$LADING_PYZ_ROOT``, else ``$XDG_CACHE_HOME/lading-pyz``, else ``~/.cache/lading-pyz``.
 ``CONFIG`` is filled in when the zipapp is built.
@@ -73,25 +76,92 @@ def _lock(path: str) -> int | None:
     return fd
 
 
-def _write(path: str, data: bytes, mode: int, budget: Any) -> None:
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), mode)
+_O_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _pax_path(records: bytes) -> str | None:
+    """The ``path`` of a pax extended header (``<length> <key>=<value>\\n`` records)."""
+    path = None
+    at = 0
+    while at < len(records):
+        space = records.find(b" ", at)
+        if space < 0:
+            break
+        length = int(records[at:space])
+        if length <= 0:
+            break
+        key, _, value = records[space + 1:at + length - 1].partition(b"=")
+        if key == b"path":
+            path = value.decode("utf-8", "surrogateescape")
+        at += length
+    return path
+
+
+def _unpack_part(outer: Any, part: str, site: str, made: set[str]) -> None:
+    """Write the regular files of one gzipped tar part under ``site``."""
+    import struct
+    import zlib
+
+    packed = outer.read(part)  # zipfile checks the stored bytes against the zip's CRC-32
+    if packed[:4] != b"\x1f\x8b\x08\x00":
+        raise ValueError(f"{part} is not a gzip stream as lading writes them")
+    inflate = zlib.decompressobj(-15)  # the deflate stream itself: the gzip CRC would be a second check
+    data = inflate.decompress(memoryview(packed)[10:])
+    if not inflate.eof or struct.unpack("<I", inflate.unused_data[4:8])[0] != len(data) & 0xFFFFFFFF:
+        raise ValueError(f"{part} is truncated")
+    del packed
+    view = memoryview(data)
+    at = 0
+    long_name = None
+    last: list[str] | None = None
+    directory = site
+    while at + 512 <= len(data):
+        header = data[at:at + 512]
+        if header[0] == 0:
+            break  # the end-of-archive blocks
+        size = int(header[124:136].strip(b"\0 ") or b"0", 8)
+        kind = header[156:157]
+        body = at + 512
+        at = body + (size + 511) // 512 * 512
+        if kind == b"x":
+            long_name = _pax_path(data[body:body + size])
+            continue
+        if kind not in (b"0", b"\0"):
+            long_name = None
+            continue  # the builder writes regular files only
+        name = long_name
+        long_name = None
+        if name is None:
+            name = header[:100].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+            prefix = header[345:500].split(b"\0", 1)[0]
+            if prefix:
+                name = prefix.decode("utf-8", "surrogateescape") + "/" + name
+        parts = name.split("/")
+        if name.startswith("/") or ".." in parts or "" in parts or (os.sep != "/" and ("\\" in name or ":" in name)):
+            continue  # clean relative names only
+        base = parts.pop()
+        if parts != last:  # the names are sorted: a directory's files come one after the other
+            last = parts
+            directory = os.path.join(site, *parts)
+            if directory not in made:
+                os.makedirs(directory, exist_ok=True)
+                made.add(directory)
+            directory += os.sep
+        mode = 0o755 if int(header[100:108].strip(b"\0 ") or b"0", 8) & 0o111 else 0o644
+        fd = os.open(directory + base, _O_NEW, mode)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            chunk = view[body:body + size]
+            while chunk:
+                chunk = chunk[os.write(fd, chunk):]
         finally:
             os.close(fd)
-    finally:
-        budget.release()
 
 
 def _unpack(archive: str, home: str) -> None:
     import shutil
-    import tarfile
     import tempfile
-    import threading
     import zipfile
+    import zlib
     from concurrent.futures import ThreadPoolExecutor
 
     parent = os.path.dirname(home)
@@ -109,31 +179,13 @@ def _unpack(archive: str, home: str) -> None:
         work = tempfile.mkdtemp(prefix=f".{os.path.basename(home)[:16]}.", dir=parent)
         try:
             site = os.path.join(work, "site")
-            made = set()
-            # One thread reads the payload; several create the files, which is what costs (a create is a
-            # few tenths of a millisecond on overlay file systems, and the calls release the GIL).
-            budget = threading.BoundedSemaphore(512)
-            with zipfile.ZipFile(archive) as outer, outer.open(".lading/payload.tar") as stream, \
-                    tarfile.open(fileobj=stream, mode="r|") as tar, ThreadPoolExecutor(8) as pool:
-                written = []
-                for member in tar:
-                    name = member.name
-                    parts = name.split("/")
-                    if not member.isfile() or name.startswith("/") or ".." in parts or "" in parts:
-                        continue  # the builder writes regular files with clean relative names only
-                    path = os.path.join(site, *parts)
-                    directory = os.path.dirname(path)
-                    if directory not in made:
-                        os.makedirs(directory, exist_ok=True)
-                        made.add(directory)
-                    source = tar.extractfile(member)
-                    if source is None:
-                        continue
-                    data = source.read()
-                    budget.acquire()
-                    written.append(pool.submit(_write, path, data, 0o755 if member.mode & 0o111 else 0o644,
-                                               budget))
-                for future in written:
+            os.mkdir(site)
+            made = {site}
+            parts = [str(part) for part in CONFIG["parts"]]  # type: ignore[attr-defined]
+            workers = max(1, min(len(parts), 4, (os.cpu_count() or 1) + 1))
+            with zipfile.ZipFile(archive) as outer, ThreadPoolExecutor(workers) as pool:
+                parts.sort(key=lambda part: -outer.getinfo(part).file_size)  # the largest first: none ends last
+                for future in [pool.submit(_unpack_part, outer, part, site, made) for part in parts]:
                     future.result()
             with open(os.path.join(work, ".complete"), "w") as marker:
                 marker.write(f"{CONFIG['hash']}\n")
@@ -141,7 +193,7 @@ def _unpack(archive: str, home: str) -> None:
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
-    except OSError as exc:
+    except (OSError, ValueError, zipfile.BadZipFile, zlib.error) as exc:
         _fail(f"cannot unpack {archive} into {parent}: {exc}")
     finally:
         if fd is not None:

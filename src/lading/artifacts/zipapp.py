@@ -3,17 +3,21 @@
 Layout of the file (a shebang line, then a zip archive, every entry sorted, dated ``SOURCE_DATE_EPOCH``):
 
 - ``__main__.py``: :mod:`lading.artifacts._bootstrap` with its ``CONFIG`` filled in (content hash, entry
-  point, the Python it needs when it holds extension modules);
+  point, the payload's parts, the Python it needs when it holds extension modules);
 - ``.lading/build.json``: build metadata (lading version, target, entry point, created, content hash);
 - ``.lading/pylock.toml``: the lock, as a single-use pylock.toml for the target (or, for locks that name
   files by hash only, the lock file itself under ``.lading/lock/``);
 - ``.lading/sbom.cdx.json``: a CycloneDX SBOM of what the payload installs;
-- ``.lading/payload.tar``: the staged application (pip's ``--target`` layout), one deflated member.
+- ``.lading/payload/0000.tar.gz`` ...: the staged application (pip's ``--target`` layout) as a few parts,
+  each a gzipped tar of a range of the sorted files (about 4 MiB before compression), stored as they are.
 
-The payload is a single tar member, not thousands of zip entries, because Python's zipimport parses the
+The payload is a few dozen parts, not thousands of zip entries, because Python's zipimport parses the
 whole central directory before ``__main__`` runs: a zipapp with 10,000 entries pays about 0.1 s on every
-start for that alone. On first run the bootstrap unpacks the tar into a cache directory named by the
-payload's sha256; later runs only check that directory's ``.complete`` marker.
+start for that alone. It is several parts rather than one so that both ends use every core: the build
+compresses the parts in parallel threads (zlib releases the GIL), and a first run decompresses and writes
+them in parallel. The parts are cut by size from the sorted file list, so they do not depend on the machine.
+On first run the bootstrap unpacks them into a cache directory named by the payload's sha256 (of the parts
+as stored, in order); later runs only check that directory's ``.complete`` marker.
 
 Bytecode: lading compiles with timestamp invalidation (the source's mtime in the pyc header), which an
 unpacked copy would not keep. The pyc files are stored as *unchecked-hash* pycs (PEP 552) instead: the
@@ -27,16 +31,21 @@ from __future__ import annotations
 import configparser
 import hashlib
 import importlib.util
-import io
 import json
 import os
 import posixpath
+import shutil
+import stat as _stat
+import struct
 import subprocess
 import tarfile
 import tempfile
+import threading
 import time
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
@@ -47,10 +56,11 @@ from lading.errors import LadingError, UsageError
 from lading.model import GroupRequest, Selection
 from lading.progress import Progress
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 DEFAULT_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip entry can hold
 DEFAULT_SHEBANG = "/usr/bin/env python3"
-PAYLOAD = ".lading/payload.tar"
+PAYLOAD_PREFIX = ".lading/payload/"
+PART_BYTES = 4 << 20  # a part closes once it holds this much (before compression)
 BUILD_JSON = ".lading/build.json"
 PYLOCK = ".lading/pylock.toml"
 LOCK_PREFIX = ".lading/lock/"
@@ -86,6 +96,7 @@ class _File:
     name: str  # relative, "/"-separated
     path: Path
     executable: bool
+    size: int
 
 
 def source_date_epoch(environ: Mapping[str, str]) -> int:
@@ -125,40 +136,60 @@ def build(options: ZipappOptions, progress: Optional[Progress] = None,
         entry, script = resolve_entry(staged, options.console_script, options.entry_point)
         files = collect(staged)
         _check_entry_module(entry, files, script)
-        progress.phase("packing", len(files))
         contents = unchecked_pycs(staged, files)
-        payload = work / "payload.tar"
-        digest = write_payload(payload, files, contents, epoch, progress)
-        content_hash = f"sha256:{digest}"
-        names = {f.name for f in files}
-        native = any(name.endswith(_NATIVE_SUFFIXES) for name in names)
-        environment = staged.result.selection.target.environment
-        config: dict[str, object] = {
-            "entry": entry,
-            "hash": digest,
-            "implementation": str(environment.get("implementation_name") or "") if native else "",
-            "pth": any("/" not in name and name.endswith(".pth") for name in names),
-            "python": str(environment.get("python_version") or "") if native else "",
-        }
-        lock_member, lock_bytes = embedded_lock(staged)
-        dists = _distributions(staged)
-        project = _project(staged)
-        name, version = _application(project, script, dists)
-        sbom = _sbom(staged, name, version)
-        metadata = _metadata(staged, options, entry, script, content_hash, epoch, files, native,
-                             lock_member, dists, name, version)
-        members: dict[str, bytes | Path] = {
-            "__main__.py": bootstrap_source(config).encode("utf-8"),
-            BUILD_JSON: (json.dumps(metadata, indent=2, sort_keys=True) + "\n").encode("utf-8"),
-            lock_member: lock_bytes,
-            PAYLOAD: payload,
-        }
-        members[SBOM] = sbom
-        written = work / "app.pyz"
-        write_zip(written, members, options.shebang, epoch, options.compresslevel)
-        os.chmod(written, 0o755)
-        size = written.stat().st_size
-        os.replace(written, output)
+        progress.phase("packing", len(files), sum(f.size for f in files))
+        # Everything that reads the staged tree happens while the parts compress; then the tree is removed
+        # in the background (removing 1,600 directories takes seconds of waiting on some file systems).
+        remover: Optional[threading.Thread] = None
+        try:
+            with ThreadPoolExecutor(max(2, min(8, os.cpu_count() or 1)), thread_name_prefix="lading-pack") as pool:
+                room = threading.BoundedSemaphore(_IN_FLIGHT)
+                pending = []
+                for data, count in _parts(files, contents, epoch):
+                    room.acquire()
+                    pending.append(pool.submit(_compress, data, options.compresslevel, progress, count, room))
+                lock_member, lock_bytes = embedded_lock(staged)
+                dists = _distributions(staged)
+                project = _project(staged)
+                name, version = _application(project, script, dists)
+                sbom = _sbom(staged, name, version)
+                environment = staged.result.selection.target.environment
+                remover = threading.Thread(target=shutil.rmtree, args=(staged.root,),
+                                           kwargs={"ignore_errors": True}, name="lading-clean", daemon=True)
+                remover.start()
+                parts = _gather(pending)
+            sha256 = hashlib.sha256()
+            for data in parts:
+                sha256.update(data)
+            digest = sha256.hexdigest()
+            content_hash = f"sha256:{digest}"
+            part_names = [f"{PAYLOAD_PREFIX}{i:04d}.tar.gz" for i in range(len(parts))]
+            names = {f.name for f in files}
+            native = any(name.endswith(_NATIVE_SUFFIXES) for name in names)
+            config: dict[str, object] = {
+                "entry": entry,
+                "hash": digest,
+                "implementation": str(environment.get("implementation_name") or "") if native else "",
+                "parts": part_names,
+                "pth": any("/" not in name and name.endswith(".pth") for name in names),
+                "python": str(environment.get("python_version") or "") if native else "",
+            }
+            metadata = _metadata(staged, options, entry, script, content_hash, epoch, files, native,
+                                 lock_member, dists, name, version, part_names)
+            members: dict[str, bytes] = {
+                "__main__.py": bootstrap_source(config).encode("utf-8"),
+                BUILD_JSON: (json.dumps(metadata, indent=2, sort_keys=True) + "\n").encode("utf-8"),
+                lock_member: lock_bytes,
+                SBOM: sbom,
+            }
+            written = work / "app.pyz"
+            write_zip(written, members, dict(zip(part_names, parts)), options.shebang, epoch, options.compresslevel)
+            os.chmod(written, 0o755)
+            size = written.stat().st_size
+            os.replace(written, output)
+        finally:
+            if remover is not None:
+                remover.join()  # after the zip is written: the removal overlaps all of it
     progress.done()
     return Zipapp(output, content_hash, entry, script, size, len(files), metadata, lock_member)
 
@@ -260,21 +291,25 @@ def _project(staged: Staged) -> Optional[str]:
 def collect(staged: Staged) -> list[_File]:
     """Every regular file of the staged tree, sorted by name; the scripts directory is left out (its
     shebangs name the staging interpreter; the zipapp runs its entry point itself)."""
-    root = staged.root
-    skip = {os.path.abspath(staged.scripts)} if staged.scripts != root else set()
+    root = str(staged.root)
+    skip = {os.path.abspath(staged.scripts)} if staged.scripts != staged.root else set()
     found: list[_File] = []
-    for directory, dirs, names in os.walk(root, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if os.path.abspath(os.path.join(directory, d)) not in skip)
-        for name in names:
-            path = Path(directory, name)
-            try:
-                st = path.stat()
-            except OSError:
-                continue  # a dangling symlink
-            if not path.is_file():
-                continue
-            relative = path.relative_to(root).as_posix()
-            found.append(_File(relative, path, bool(st.st_mode & 0o111)))
+    pending = [(root, "")]
+    while pending:
+        directory, prefix = pending.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    if os.path.abspath(entry.path) not in skip:
+                        pending.append((entry.path, f"{prefix}{entry.name}/"))
+                    continue
+                try:
+                    st = entry.stat()  # follows a symlink to its file
+                except OSError:
+                    continue  # a dangling symlink
+                if _stat.S_ISREG(st.st_mode):
+                    found.append(_File(prefix + entry.name, Path(entry.path), bool(st.st_mode & 0o111),
+                                       st.st_size))
     found.sort(key=lambda f: f.name)
     return found
 
@@ -360,43 +395,87 @@ def _source_hashes(staged: Staged, pairs: Sequence[tuple[str, Path, bytes]]) -> 
     return out
 
 
-class _Hashing(io.RawIOBase):
-    def __init__(self, raw: Any) -> None:
-        self._raw = raw
-        self.sha256 = hashlib.sha256()
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        view = memoryview(data).cast("B")
-        self.sha256.update(view)
-        self._raw.write(view)
-        return len(view)
+_BLOCK = 512
+_END = bytes(2 * _BLOCK)
+_IN_FLIGHT = 64  # parts read but not compressed yet, at most: 256 MiB (the whole payload of most applications)
 
 
-def write_payload(path: Path, files: Sequence[_File], contents: Mapping[str, bytes], epoch: int,
-                  progress: Progress) -> str:
-    """The payload tar (sorted, fixed mtimes, owner root, modes 0644/0755); returns its sha256."""
-    with open(path, "wb") as raw:
-        sink = _Hashing(raw)
-        with tarfile.open(fileobj=sink, mode="w|", format=tarfile.PAX_FORMAT, bufsize=1 << 20) as tar:
-            for f in files:
-                info = tarfile.TarInfo(f.name)
-                info.mtime = epoch
-                info.mode = 0o755 if f.executable else 0o644
-                info.uid = info.gid = 0
-                info.uname = info.gname = ""
-                data = contents.get(f.name)
-                if data is not None:
-                    info.size = len(data)
-                    tar.addfile(info, io.BytesIO(data))
-                else:
-                    with open(f.path, "rb") as handle:
-                        info.size = os.fstat(handle.fileno()).st_size
-                        tar.addfile(info, handle)
-                progress.advance(items=1, nbytes=info.size)
-    return sink.sha256.hexdigest()
+def _tar_header(name: str, size: int, mode: int, epoch: int) -> bytes:
+    """A ustar header (owner root, no user names); a pax header before it for a name ustar cannot hold.
+    Equal to what :mod:`tarfile` writes for the same member, a few times faster."""
+    raw = name.encode("utf-8", "surrogateescape")
+    prefix, base = b"", raw
+    if len(raw) > 100:
+        cut = raw.find(b"/")  # the shortest prefix that leaves a name of at most 100 bytes, as tarfile does
+        while cut > 0 and len(raw) - cut - 1 > 100:
+            cut = raw.find(b"/", cut + 1)
+        if 0 < cut <= 155:
+            prefix, base = raw[:cut], raw[cut + 1:]
+        else:
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = size, mode, epoch
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+    if size >= 8 ** 11:
+        raise LadingError(f"{name} is too large for the zipapp payload ({size} bytes)")
+    header = b"".join((
+        base.ljust(100, b"\0"), b"%07o\0" % mode, b"0000000\0", b"0000000\0", b"%011o\0" % size,
+        b"%011o\0" % epoch, b"        ", b"0", bytes(100), b"ustar\x0000", bytes(32), bytes(32),
+        bytes(16), prefix.ljust(155, b"\0"), bytes(12),
+    ))
+    checksum = b"%06o\0" % sum(header)
+    return header[:148] + checksum + header[155:]
+
+
+def _parts(files: Sequence[_File], contents: Mapping[str, bytes], epoch: int) -> Iterator[tuple[bytes, int]]:
+    """The payload's parts, uncompressed: tars of consecutive runs of the sorted files, each closed once it
+    holds PART_BYTES (so the cut depends on the files only), with how many files each holds."""
+    chunks: list[bytes] = []
+    size = count = 0
+    for f in files:
+        data = contents.get(f.name)
+        if data is None:
+            with open(f.path, "rb", buffering=0) as handle:
+                data = handle.readall()
+        header = _tar_header(f.name, len(data), 0o755 if f.executable else 0o644, epoch)
+        chunks.append(header)
+        chunks.append(data)
+        padding = -len(data) % _BLOCK
+        if padding:
+            chunks.append(bytes(padding))
+        size += len(header) + len(data) + padding
+        count += 1
+        if size >= PART_BYTES:
+            chunks.append(_END)
+            yield b"".join(chunks), count
+            chunks, size, count = [], 0, 0
+    if count or not files:
+        chunks.append(_END)
+        yield b"".join(chunks), count
+
+
+def _compress(data: bytes, level: int, progress: Progress, count: int,
+              room: Optional[threading.BoundedSemaphore] = None) -> bytes:
+    """``data`` as a gzip stream (no name, mtime 0: the same bytes every time)."""
+    try:
+        deflate = zlib.compressobj(level, zlib.DEFLATED, -15)
+        body = deflate.compress(data) + deflate.flush()
+    finally:
+        if room is not None:
+            room.release()
+    progress.advance(items=count, nbytes=len(data))
+    return b"".join((b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff", body,
+                     struct.pack("<II", zlib.crc32(data), len(data) & 0xFFFFFFFF)))
+
+
+def _gather(pending: Sequence[Future[bytes]]) -> list[bytes]:
+    try:
+        return [future.result() for future in pending]
+    except BaseException:
+        for future in pending:
+            future.cancel()
+        raise
 
 
 def bootstrap_source(config: Mapping[str, object]) -> str:
@@ -415,23 +494,19 @@ def _zip_info(name: str, epoch: int, mode: int) -> zipfile.ZipInfo:
     return info
 
 
-def write_zip(path: Path, members: Mapping[str, bytes | Path], shebang: str, epoch: int, level: int) -> None:
+def write_zip(path: Path, members: Mapping[str, bytes], stored: Mapping[str, bytes], shebang: str, epoch: int,
+              level: int) -> None:
+    """The zip, entries sorted: ``members`` deflated, ``stored`` (compressed already) as they are."""
     with open(path, "wb") as raw:
         raw.write(b"#!" + shebang.strip().encode("utf-8") + b"\n")
         with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=level) as archive:
-            for name in sorted(members):
-                content = members[name]
+            for name in sorted({*members, *stored}):
                 info = _zip_info(name, epoch, 0o644)
-                if isinstance(content, Path):
-                    info.file_size = content.stat().st_size
-                    with open(content, "rb") as source, archive.open(info, "w") as target:
-                        while True:
-                            chunk = source.read(1 << 20)
-                            if not chunk:
-                                break
-                            target.write(chunk)
+                if name in stored:
+                    info.compress_type = zipfile.ZIP_STORED
+                    archive.writestr(info, stored[name], compress_type=zipfile.ZIP_STORED)
                 else:
-                    archive.writestr(info, content, compress_type=zipfile.ZIP_DEFLATED, compresslevel=level)
+                    archive.writestr(info, members[name], compress_type=zipfile.ZIP_DEFLATED, compresslevel=level)
 
 
 # --- what the zipapp says about itself -------------------------------------------------------------------
@@ -486,7 +561,8 @@ def _sbom(staged: Staged, name: str, version: str) -> bytes:
 
 def _metadata(staged: Staged, options: ZipappOptions, entry: str, script: Optional[str], content_hash: str,
               epoch: int, files: Sequence[_File], native: bool, lock_member: str,
-              dists: Sequence[Mapping[str, str]], name: str, version: str) -> dict[str, Any]:
+              dists: Sequence[Mapping[str, str]], name: str, version: str, parts: Sequence[str]
+              ) -> dict[str, Any]:
     target = staged.result.selection.target
     env = target.environment
     compiled = any(f.name.endswith(".pyc") for f in files)
@@ -517,8 +593,7 @@ def _metadata(staged: Staged, options: ZipappOptions, entry: str, script: Option
                  "embedded": lock_member, "groups": sorted(staged.result.selection.groups),
                  "extras": sorted(staged.result.selection.extras)},
         "distributions": list(dists),
-        "payload": {"member": PAYLOAD, "files": len(files),
-                    "bytes": sum(f.path.stat().st_size for f in files)},
+        "payload": {"parts": list(parts), "files": len(files), "bytes": sum(f.size for f in files)},
         "sbom": SBOM,
     }
 
@@ -566,11 +641,18 @@ def read_embedded(path: Path) -> Embedded:
     return Embedded(path, metadata, lock_member, lock_text, sbom, members)
 
 
+def payload_parts(path: Path) -> list[str]:
+    """The names of a zipapp's payload parts, in order."""
+    with zipfile.ZipFile(path) as archive:
+        return sorted(n for n in archive.namelist() if n.startswith(PAYLOAD_PREFIX))
+
+
 def iter_payload(path: Path) -> Iterator[tarfile.TarInfo]:
-    """The payload's members, for tests and inspection."""
-    with zipfile.ZipFile(path) as archive, archive.open(PAYLOAD) as stream, \
-            tarfile.open(fileobj=stream, mode="r|") as tar:
-        yield from tar
+    """The payload's members, in order, for tests and inspection."""
+    with zipfile.ZipFile(path) as archive:
+        for part in sorted(n for n in archive.namelist() if n.startswith(PAYLOAD_PREFIX)):
+            with archive.open(part) as stream, tarfile.open(fileobj=stream, mode="r|gz") as tar:
+                yield from tar
 
 
 __all__ = ["DEFAULT_EPOCH", "DEFAULT_SHEBANG", "Embedded", "Zipapp", "ZipappOptions", "build", "read_embedded",
