@@ -27,6 +27,7 @@ from typing import Any, Callable
 
 import pytest
 
+from tests import oci_base
 from tests.unit._httpserver import FileSpec, LocalServer, html_page, serving
 from tests.unit.test_install_cli import (
     Index,
@@ -488,6 +489,10 @@ def test_credentials_never_appear_in_outputs_or_written_files(
         assert run("export", req, "--to", "nix", "-o", str(artifacts / f"nix-{n}"), "--index-url", url) == 0
         assert run("sbom", req, "-o", str(artifacts / f"sbom-{n}.json")) == 0
         run("inspect", str(artifacts / f"app-{n}.pyz"))
+        if oci_base.unavailable() is None:  # an image: its layers and its config
+            assert run("build", "image", req, "--base", f"oci:{oci_base.base_layout()}:{oci_base.TAG}", "-o",
+                       str(artifacts / f"image-{n}"), "--tag", "alpha:1", "--entrypoint", "python3 -m alpha",
+                       *cache) == 0
         # the zipapp's payload as its own bootstrap unpacks it, whatever its packing
         unpacked = subprocess.run([sys.executable, str(artifacts / f"app-{n}.pyz")], capture_output=True, text=True,
                                   env={**os.environ, "LADING_PYZ_ROOT": str(artifacts / f"pyz-root-{n}")})
@@ -529,7 +534,10 @@ def _unpack_archives(root: Path) -> None:
             with zipfile.ZipFile(path) as archive:
                 archive.extractall(path.with_name(path.name + ".unpacked"))
     for path in sorted(root.rglob("*")):
-        if path.is_file() and (path.name.endswith((".tar", ".tar.gz", ".tar.xz"))):
+        if path.parent.name == "sha256" and path.is_file() and path.read_bytes()[:2] == b"\x1f\x8b":  # layers
+            with tarfile.open(path, "r:gz") as archive:
+                archive.extractall(path.with_name(path.name + ".unpacked"), filter="fully_trusted")
+        elif path.is_file() and (path.name.endswith((".tar", ".tar.gz", ".tar.xz"))):
             with tarfile.open(path) as archive:  # lading's own output, only read: its absolute venv links are fine
                 archive.extractall(path.with_name(path.name + ".unpacked"), filter="fully_trusted")
         elif path.suffix == ".deb":
