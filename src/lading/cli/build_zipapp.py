@@ -43,14 +43,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         "compiling on first import")
     parser.add_argument("--compress-level", type=int, default=1, metavar="N",
                         help="deflate level 0-9 (default 1: several times faster than 6, about 10%% larger)")
-    fetching = parser.add_argument_group("fetching")
-    fetching.add_argument("--offline", action="store_true",
-                          help="use only the cache and --find-links directories; never the network")
-    fetching.add_argument("--find-links", action="append", default=[], type=Path, metavar="DIR",
-                          help="a directory of wheels and sdists to use before the index (repeatable)")
-    fetching.add_argument("--index-url", metavar="URL", help="the index for files the lock names without a URL")
-    fetching.add_argument("--cache-dir", type=Path, metavar="DIR", help="the cache (default: ~/.cache/lading)")
-    fetching.add_argument("--jobs", type=int, default=8, metavar="N", help="parallel downloads (default 8)")
+    common.add_fetch_arguments(parser)
     common.add_json_argument(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     parser.set_defaults(run=run_command)
@@ -59,11 +52,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run_command(args: argparse.Namespace) -> int:
     from lading.artifacts.stage import StageOptions
     from lading.artifacts.zipapp import DEFAULT_SHEBANG, ZipappOptions, build
-    from lading.errors import UsageError
     from lading.progress import for_stream
 
-    if args.jobs < 1:
-        raise UsageError("--jobs must be at least 1", field="--jobs")
+    common.check_jobs(args)
     target = None
     if args.platform is not None:
         from lading.target import from_spec
