@@ -1,7 +1,7 @@
 """A real OCI distribution server for tests: Debian's ``docker-registry`` on 127.0.0.1.
 
-``running_registry(tmp)`` starts ``/usr/bin/docker-registry`` (the reference implementation,
-github.com/distribution/distribution) on a free port with its storage in ``tmp``, waits until it
+``running_registry(tmp)`` starts ``/usr/bin/docker-registry`` (the reference implementation, the
+CNCF distribution project) on a free port with its storage in ``tmp``, waits until it
 answers, and stops it at the end::
 
     with running_registry(tmp_path) as registry:              # anonymous push and pull
