@@ -30,25 +30,32 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO, Literal, Optional, cast
 
-from lading.errors import LadingError
+from lading.errors import LadingError, UsageError
 
 DEFAULT_EPOCH = 315532800  # 1980-01-01T00:00:00Z, also zip's earliest time
 Compression = Literal["gz", "xz", "none"]
 
 
-def source_date_epoch(environ: Optional[Mapping[str, str]] = None) -> int:
-    """The fixed time for every entry: ``SOURCE_DATE_EPOCH`` when set (reproducible-builds.org), else 1980."""
+def given_epoch(environ: Optional[Mapping[str, str]] = None) -> Optional[int]:
+    """``SOURCE_DATE_EPOCH`` (reproducible-builds.org) when set, else None; the one place lading reads it."""
     value = (os.environ if environ is None else environ).get("SOURCE_DATE_EPOCH", "").strip()
     if not value:
-        return DEFAULT_EPOCH
+        return None
     try:
         epoch = int(value)
     except ValueError:
-        raise LadingError(f"SOURCE_DATE_EPOCH={value!r} is not a whole number of seconds",
-                          hint="set it to a Unix time such as 315532800, or unset it") from None
+        raise UsageError(f"SOURCE_DATE_EPOCH={value!r} is not a whole number of seconds", field="SOURCE_DATE_EPOCH",
+                         hint="set it to a Unix time such as $(git log -1 --format=%ct), or unset it") from None
     if epoch < 0:
-        raise LadingError(f"SOURCE_DATE_EPOCH={value!r} is before 1970", hint="set it to a Unix time")
+        raise UsageError(f"SOURCE_DATE_EPOCH={value!r} is before 1970", field="SOURCE_DATE_EPOCH",
+                         hint="set it to a Unix time")
     return epoch
+
+
+def source_date_epoch(environ: Optional[Mapping[str, str]] = None) -> int:
+    """The fixed time for every entry: ``SOURCE_DATE_EPOCH`` when set, else 1980-01-01."""
+    given = given_epoch(environ)
+    return DEFAULT_EPOCH if given is None else given
 
 
 def compression_for(path: Path) -> Compression:
@@ -215,6 +222,17 @@ def pack(tree: Path, output: Path, *, prefix: str = "", mtime: int = DEFAULT_EPO
 
 
 __all__ = [
-    "DEFAULT_EPOCH", "Compression", "Member", "Written", "compressed", "compression_for", "normal_mode", "pack",
-    "source_date_epoch", "tar_bytes", "walk", "write_tar",
+    "DEFAULT_EPOCH",
+    "Compression",
+    "Member",
+    "Written",
+    "compressed",
+    "compression_for",
+    "given_epoch",
+    "normal_mode",
+    "pack",
+    "source_date_epoch",
+    "tar_bytes",
+    "walk",
+    "write_tar",
 ]

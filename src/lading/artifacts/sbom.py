@@ -15,7 +15,6 @@ import email.message
 import email.parser
 import hashlib
 import json
-import os
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -28,6 +27,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from lading import __version__
+from lading.artifacts._tar import given_epoch
 from lading.errors import LadingError
 from lading.install.installed import InstalledDist, scan
 from lading.install.paths import InstallPaths
@@ -169,9 +169,9 @@ def _metadata(name: str, version: str) -> dict[str, Any]:
         "tools": {"components": [{"type": "application", "name": "lading", "version": __version__}]},
         "component": {"type": "application", "name": name, **({"version": version} if version else {})},
     }
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
-        meta["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(epoch)))
+    epoch = given_epoch()
+    if epoch is not None:
+        meta["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
     return meta
 
 

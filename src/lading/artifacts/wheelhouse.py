@@ -44,6 +44,7 @@ from packaging.utils import NormalizedName, parse_wheel_filename
 from packaging.version import Version
 
 from lading import locks
+from lading.artifacts._tar import source_date_epoch
 from lading.cache import Cache, default_cache_dir, file_sha256
 from lading.errors import LadingError
 from lading.fetch import Download, fetch_all
@@ -65,7 +66,6 @@ from lading.select import select
 
 #: 1980-01-01T00:00:00Z, the earliest time a zip file can hold: the mtime of every file unless
 #: ``SOURCE_DATE_EPOCH`` says otherwise.
-DEFAULT_EPOCH = 315532800
 
 #: The files lading writes at the top of a wheelhouse (besides the wheels): an output directory holding
 #: only these is an earlier wheelhouse, which a new build may replace.
@@ -149,7 +149,7 @@ def build(options: WheelhouseOptions, progress: Optional[Progress] = None,
         try:
             progress.phase("writing the wheelhouse", len(files))
             _write(staging, files, collector.archives, wheelhouse_lock, lock, targets, progress)
-            _stamp(staging, _epoch(environ))
+            _stamp(staging, source_date_epoch(environ))
             _publish(staging, out)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -705,14 +705,6 @@ def _is_wheelhouse(directory: Path) -> bool:
                for child in directory.iterdir())
 
 
-def _epoch(environ: Mapping[str, str]) -> int:
-    text = environ.get("SOURCE_DATE_EPOCH", "").strip()
-    try:
-        return max(0, int(text)) if text else DEFAULT_EPOCH
-    except ValueError:
-        return DEFAULT_EPOCH
-
-
 def _stamp(root: Path, epoch: int) -> None:
     """Modes and mtimes that do not depend on the umask or the clock."""
     for path in sorted(root.rglob("*"), reverse=True):
@@ -738,4 +730,4 @@ def _publish(staging: Path, out: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-__all__ = ["DEFAULT_EPOCH", "WheelFile", "Wheelhouse", "WheelhouseOptions", "build"]
+__all__ = ["WheelFile", "Wheelhouse", "WheelhouseOptions", "build"]

@@ -51,13 +51,14 @@ from pathlib import Path
 from typing import Any, Optional
 
 from lading import __version__
+from lading.artifacts import _tar
 from lading.artifacts.stage import Staged, StageOptions, stage
 from lading.errors import LadingError, UsageError
 from lading.model import GroupRequest, Selection
 from lading.progress import Progress
 
 FORMAT_VERSION = 2
-DEFAULT_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip entry can hold
+DEFAULT_EPOCH = _tar.DEFAULT_EPOCH  # 1980-01-01T00:00:00Z, the earliest time a zip entry can hold
 DEFAULT_SHEBANG = "/usr/bin/env python3"
 PAYLOAD_PREFIX = ".lading/payload/"
 PART_BYTES = 4 << 20  # a part closes once it holds this much (before compression)
@@ -101,16 +102,7 @@ class _File:
 
 def source_date_epoch(environ: Mapping[str, str]) -> int:
     """``SOURCE_DATE_EPOCH`` (clamped to the zip format's range), else 1980-01-01."""
-    text = environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if not text:
-        return DEFAULT_EPOCH
-    try:
-        value = int(text)
-    except ValueError:
-        raise UsageError(f"SOURCE_DATE_EPOCH is not a number of seconds: {text!r}",
-                         field="SOURCE_DATE_EPOCH", hint="set it to an integer, such as $(git log -1 --format=%ct)"
-                         ) from None
-    return min(max(value, DEFAULT_EPOCH), 4354819198)  # zip dates end in 2107
+    return min(max(_tar.source_date_epoch(environ), DEFAULT_EPOCH), 4354819198)  # zip dates end in 2107
 
 
 def build(options: ZipappOptions, progress: Optional[Progress] = None,

@@ -103,8 +103,9 @@ def _command(text: Optional[str], flag: str) -> Optional[tuple[str, ...]]:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from lading.artifacts._tar import given_epoch
     from lading.artifacts.oci import layout as oci
-    from lading.artifacts.oci.image import ImageOptions, build, source_date_epoch
+    from lading.artifacts.oci.image import ImageOptions, build
     from lading.errors import LadingError, UsageError
     from lading.progress import for_stream
 
@@ -125,7 +126,7 @@ def run_command(args: argparse.Namespace) -> int:
         tags=tuple(args.tag), entrypoint=_command(args.entrypoint, "--entrypoint"), cmd=_command(args.cmd, "--cmd"),
         env=_pairs(args.env, "--env"), workdir=args.workdir, user=args.user, labels=_pairs(args.label, "--label"),
         annotations=_pairs(args.annotation, "--annotation"), revision=args.revision,
-        created=source_date_epoch(os.environ), max_layers=args.max_layers,
+        created=given_epoch(os.environ), max_layers=args.max_layers,
         big_layer=int(args.big_layer_mb * 1024 * 1024), compile=not args.no_compile, offline=args.offline,
         find_links=tuple(args.find_links), index_url=args.index_url, cache_dir=args.cache_dir, jobs=args.jobs,
     )

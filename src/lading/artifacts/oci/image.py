@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any, Optional
 
+from lading.artifacts._tar import given_epoch
 from lading.artifacts.oci import layout as oci
 from lading.artifacts.oci.basepython import (
     DEFAULT_PATH,
@@ -200,15 +201,6 @@ def rfc3339(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def source_date_epoch(environ: Mapping[str, str]) -> Optional[int]:
-    text = environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if not text:
-        return None
-    if not text.isdigit():
-        raise UsageError(f"SOURCE_DATE_EPOCH={text!r} is not a number of seconds", field="SOURCE_DATE_EPOCH")
-    return int(text)
-
-
 def image_config(base: Mapping[str, Any], layers: Sequence[Layer], *, env: Sequence[tuple[str, str]],
                  entrypoint: Optional[Sequence[str]], cmd: Optional[Sequence[str]], workdir: Optional[str],
                  user: Optional[str], labels: Mapping[str, str], created: str, base_layer_count: int
@@ -338,7 +330,7 @@ def build(options: ImageOptions, out: Path, progress: Optional[Progress] = None,
             base_env = env_of(base.config)
             path_value = f"{run_at}/bin:{base_env.get('PATH', DEFAULT_PATH)}"
             settings_env = [("PATH", path_value), ("VIRTUAL_ENV", str(run_at)), *options.env]
-            epoch = options.created if options.created is not None else source_date_epoch(env)
+            epoch = options.created if options.created is not None else given_epoch(env)
             created = rfc3339(epoch if epoch is not None else DEFAULT_MTIME)
             config = image_config(base.config, layers, env=settings_env, entrypoint=entrypoint, cmd=options.cmd,
                                   workdir=options.workdir, user=options.user, labels=dict(options.labels),
@@ -404,4 +396,4 @@ def group_summary(groups: Sequence[LayerGroup]) -> list[str]:
     return [f"{g.name}: {g.describe()}" for g in groups]
 
 
-__all__ = ["BuiltImage", "ImageOptions", "build", "image_config", "open_base", "rfc3339", "source_date_epoch"]
+__all__ = ["BuiltImage", "ImageOptions", "build", "image_config", "open_base", "rfc3339"]

@@ -21,8 +21,6 @@ rewritten to match), so the bytecode stays valid for the sources as the layer da
 
 from __future__ import annotations
 
-import base64
-import csv
 import gzip
 import hashlib
 import io
@@ -31,13 +29,14 @@ import re
 import shutil
 import stat
 import tarfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Literal, Optional
 
 from lading.cache import LAYERS
 from lading.errors import LadingError
+from lading.install.records import RecordEntry, format_record, parse_record
 
 #: 1980-01-01T00:00:00Z: the mtime of every file in a dependency layer (zip's minimum, as elsewhere).
 DEFAULT_MTIME = 315532800
@@ -161,8 +160,9 @@ def units_from_tree(tree: StagedTree) -> list[Unit]:
             continue
         name, _, version = info.name[: -len(".dist-info")].partition("-")
         entries: list[Entry] = []
-        pyc_lines: dict[str, str] = {}
-        for rel in _record_paths(record):
+        recorded = parse_record(record.read_text(encoding="utf-8"), file=record, package=name)
+        pyc_lines: dict[str, RecordEntry] = {}
+        for rel in dict.fromkeys(r.path for r in recorded if r.path):
             full = Path(os.path.normpath(tree.site_packages / rel))
             try:
                 inside = full.relative_to(root)
@@ -177,10 +177,10 @@ def units_from_tree(tree: StagedTree) -> list[Unit]:
                 continue  # rewritten below, once the bytecode lines are known
             entry = _entry(full, _image_path(tree, inside))
             if entry.pyc:
-                pyc_lines[rel] = _record_line(rel, _patched_pyc(full.read_bytes(), DEFAULT_MTIME))
+                pyc_lines[rel] = RecordEntry.of_bytes(rel, _patched_pyc(full.read_bytes(), DEFAULT_MTIME))
             entries.append(entry)
         claimed.add((record.relative_to(root)).as_posix())
-        text = _rewrite_record(record.read_text(encoding="utf-8"), pyc_lines)
+        text = format_record(pyc_lines.get(r.path, r) if r.hash else r for r in recorded)
         entries.append(Entry(_image_path(tree, record.relative_to(root)), "file", 0o644, data=text,
                              size=len(text)))
         kind: UnitKind = "project" if tree.project and _normalize(name) == _normalize(tree.project) else "dist"
@@ -219,31 +219,6 @@ def _entry(full: Path, path: str) -> Entry:
     mode = 0o755 if st.st_mode & 0o111 else 0o644
     return Entry(path, "file", mode, source=full, size=st.st_size,
                  pyc=full.suffix == ".pyc" and full.parent.name == "__pycache__")
-
-
-def _record_paths(record: Path) -> Iterator[str]:
-    with open(record, encoding="utf-8", newline="") as handle:
-        for row in csv.reader(handle):
-            if row and row[0]:
-                yield row[0]
-
-
-def _record_line(path: str, data: bytes) -> str:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode("ascii")
-    return f"sha256={digest},{len(data)}"
-
-
-def _rewrite_record(text: str, pyc_lines: dict[str, str]) -> bytes:
-    if not pyc_lines:
-        return text.encode("utf-8")
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    for row in csv.reader(io.StringIO(text)):
-        if row and row[0] in pyc_lines:
-            writer.writerow([row[0], *pyc_lines[row[0]].split(",")])
-        elif row:
-            writer.writerow(row)
-    return out.getvalue().encode("utf-8")
 
 
 def _patched_pyc(data: bytes, mtime: int) -> bytes:
