@@ -260,20 +260,15 @@ class Session:
         from lading.index.http import HttpClient
         from lading.index.httpcache import PageCache
         from lading.index.simple import SimpleIndex
-        from lading.install.sdist import Builder, BuildOptions
         from lading.resolve.buildreqs import cache_wheel_getter
-        from lading.resolve.metadata import LockMetadata
+        from lading.resolve.metadata import LockMetadata, sdist_builder
 
         cache = Cache(default_cache_dir())
         client = HttpClient(max_connections=16)
         pages = PageCache.of(cache)
         urls = (self.primary, *self.extra)
         self.sources = [SimpleIndex(url, client, cache=pages, primary=i == 0, workers=16) for i, url in enumerate(urls)]
-        builder = Builder(BuildOptions(cache=cache, index_urls=urls, client=client), sys.executable)
-
-        def build(offer: Offer, archive: Path) -> Path:
-            label = f"{offer.name} {offer.version}"
-            return builder.build_sdist(archive, sha256=offer.file.hashes.get("sha256"), label=label).path
+        build = sdist_builder(cache, urls, client)
 
         workers = min(32, (os.cpu_count() or 4) * 4)
         self.metadata = self._stack.enter_context(

@@ -344,7 +344,9 @@ def test_entries_live_in_the_http_bucket_and_keep_only_caching_headers(
         "Cache-Control": "max-age=60", "ETag": '"k"', "Set-Cookie": "session=abc", "X-Internal": "1",
     })
     cache = Cache(tmp_path / "cache")
-    SimpleIndex(server.url + "/simple", client(), cache=PageCache.of(cache)).get("demo")
+    pages = PageCache.of(cache)
+    SimpleIndex(server.url + "/simple", client(), cache=pages).get("demo")
+    pages.flush()  # written behind the fetch
     key = cache_key(server.url + path, ACCEPT)
     entry = cache.http() / key[:2] / key
     assert entry.is_file()
@@ -647,3 +649,23 @@ def test_index_client_carries_every_index_credentials_for_downloads(
     downloads = complete_module.index_client(config, lock, environ=environ)
     downloads.fetch(server.url + "/files/hidden.whl", accept="*/*")
     assert server.requests[-1].headers.get("authorization") == basic("deploy", SECRET)
+
+
+def test_a_cache_written_behind_answers_from_memory_until_written_and_a_later_discard_wins(
+    tmp_path: Path, server: CheckingServer
+) -> None:
+    path = serve_page(server, headers={"Cache-Control": "max-age=600"})
+    cache = Cache(tmp_path / "cache")
+    pages = PageCache.of(cache)
+    url = server.url + path
+    run_once(server, pages)
+    assert pages.load(url, ACCEPT) is not None  # from memory or disk, never missing
+    pages.flush()
+    assert pages.path(url, ACCEPT).is_file()
+    run_once(server, PageCache.of(cache))
+    assert server.hits(path) == 1  # the written entry serves a new cache object
+    pages.save(pages.load(url, ACCEPT))  # type: ignore[arg-type]
+    pages.discard(url, ACCEPT)
+    assert pages.load(url, ACCEPT) is None  # at once, though the removal is queued
+    pages.flush()
+    assert not pages.path(url, ACCEPT).exists()

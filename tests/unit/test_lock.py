@@ -265,9 +265,32 @@ def test_metadata_from_pep658_files_or_from_the_wheel(
     assert versions(lock(index, tmp_path, pyproject(tmp_path, "app"))) == {
         "app": "1.0", "helper": "1.0", "leaf": "1.0"
     }
+    # Not advertised, so asked for on the side while a range read of the wheel answers (the host is
+    # not known to serve them yet); helper has none: its wheel alone answers.
     assert server.hits("/files/app-1.0-py3-none-any.whl.metadata") == 1
-    assert server.hits("/files/app-1.0-py3-none-any.whl") == 0
-    assert server.hits("/files/helper-1.0-py3-none-any.whl") == 1  # no .metadata: the wheel itself
+    assert server.hits("/files/helper-1.0-py3-none-any.whl.metadata") == 1
+    assert server.hits("/files/helper-1.0-py3-none-any.whl") == 1
+
+
+def test_hosts_are_asked_for_unadvertised_metadata_files_only_while_they_serve_them() -> None:
+    from lading.resolve.metadata import ASK, PROBE, SKIP, _UnadvertisedFiles
+
+    serving, mirror, never = _UnadvertisedFiles(), _UnadvertisedFiles(), _UnadvertisedFiles()
+    assert serving.way("h") == PROBE  # unknown: range reads answer, the host is asked on the side
+    for _ in range(3):
+        serving.found("h")
+    assert serving.way("h") == ASK and serving.way("other") == PROBE
+    for answered in (True, False, True, True, True):
+        (mirror.found if answered else mirror.missed)("h")
+    assert mirror.way("h") == ASK  # one miss in five asks is worth it
+    mirror.missed("h")
+    mirror.missed("h")
+    assert mirror.way("h") == SKIP  # three in seven is not
+    never.missed("h")
+    never.missed("h")
+    assert never.way("h") == PROBE
+    never.missed("h")
+    assert never.way("h") == SKIP
 
 
 def test_sdist_only_package_is_locked_with_its_sdist_after_a_metadata_build(

@@ -177,11 +177,9 @@ def resolve(
     from lading.index.http import HttpClient
     from lading.index.httpcache import PageCache
     from lading.index.simple import SimpleIndex
-    from lading.install.sdist import Builder, BuildOptions
     from lading.resolve.buildreqs import cache_wheel_getter
     from lading.resolve.lock import lock_manifest
-    from lading.resolve.metadata import LockMetadata
-    from lading.resolve.provider import Offer
+    from lading.resolve.metadata import LockMetadata, sdist_builder
 
     primary, extra = _indexes(manifest, index_url, extra_index_urls)
     cache = Cache(default_cache_dir())
@@ -189,11 +187,7 @@ def resolve(
     pages = PageCache.of(cache)
     sources = [SimpleIndex(url, client, cache=pages, primary=i == 0, workers=16)
                for i, url in enumerate((primary, *extra))]
-    builder = Builder(BuildOptions(cache=cache, index_urls=(primary, *extra), client=client), sys.executable)
-
-    def build(offer: Offer, archive: Path) -> Path:
-        label = f"{offer.name} {offer.version}"
-        return builder.build_sdist(archive, sha256=offer.file.hashes.get("sha256"), label=label).path
+    build = sdist_builder(cache, (primary, *extra), client)
 
     workers = min(32, (os.cpu_count() or 4) * 4)
     with LockMetadata(client, cache_wheel_getter(cache, client), build=build, workers=workers,

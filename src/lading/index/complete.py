@@ -31,7 +31,7 @@ from packaging.version import Version
 from lading.errors import IndexError_, LadingError
 from lading.index.config import IndexConfig, redact
 from lading.index.http import HttpClient, file_url_exists, strip_credentials
-from lading.index.simple import DEFAULT_WORKERS, IndexFile, PageSource, ProjectNotFound, SimpleIndex
+from lading.index.simple import DEFAULT_WORKERS, IndexFile, PageSource, ProjectNotFound, SimpleIndex, file_names
 from lading.model import Finding, Lock, PendingFiles, expand_vars
 
 if TYPE_CHECKING:
@@ -258,7 +258,7 @@ def _field(lock: Lock, i: int) -> str:
 
 def _iter_pages(
     project: NormalizedName, candidates: Sequence[str], indexes: Indexes, asked: list[str]
-) -> Iterator[tuple[str, tuple[IndexFile, ...]]]:
+) -> Iterator[tuple[str, Sequence[IndexFile]]]:
     for url in candidates:
         source = indexes.source(url)
         if source is None:
@@ -283,12 +283,13 @@ def _complete_named(lock: Lock, i: int, candidates: Sequence[str], indexes: Inde
     found: dict[str, tuple[IndexFile, str]] = {}
     asked: list[str] = []
     for url, files in _iter_pages(package.name, candidates, indexes, asked):
-        listed = {f.filename: f for f in files}
+        listed = {name: at for at, name in enumerate(file_names(files))}
         for filename, entry in needed.items():
             if filename in found or filename not in listed:
                 continue
-            _check_hash(entry.hashes, listed[filename], filename, url, field)
-            found[filename] = (listed[filename], url)
+            file = files[listed[filename]]
+            _check_hash(entry.hashes, file, filename, url, field)
+            found[filename] = (file, url)
         if len(found) == len(needed):
             break
     if not found:

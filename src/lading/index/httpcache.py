@@ -24,9 +24,11 @@ import hashlib
 import json
 import logging
 import os
+import threading
 import time
 import uuid
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
@@ -135,15 +137,25 @@ class PageCache:
         *,
         clock: Callable[[], float] = time.time,
         prepare: Optional[Callable[[], None]] = None,
+        background: bool = False,
     ) -> None:
         self.root = Path(root)
         self._clock = clock
         self._prepare = prepare
+        self._prepared = False
+        # Writing behind: a fetch returns as soon as its body is in memory and one thread writes the
+        # entries, in order (so a discard queued after a save wins). Until written, an entry is
+        # answered from memory; the writer thread is joined at interpreter exit, or by flush().
+        self._background = background
+        self._pending: dict[Path, Optional[Stored]] = {}  # None: to be removed
+        self._pending_lock = threading.Lock()
+        self._writer: Optional[ThreadPoolExecutor] = None
 
     @classmethod
     def of(cls, cache: Cache) -> PageCache:
-        """The page cache inside lading's cache (created, with its CACHEDIR.TAG, on first write)."""
-        return cls(cache.http(), prepare=cache.ensure)
+        """The page cache inside lading's cache (created, with its CACHEDIR.TAG, on first write),
+        written behind the fetches."""
+        return cls(cache.http(), prepare=cache.ensure, background=True)
 
     def __repr__(self) -> str:
         return f"PageCache({str(self.root)!r})"
@@ -210,6 +222,9 @@ class PageCache:
     def load(self, url: str, accept: str) -> Optional[Stored]:
         """The stored response, or None when there is none or it does not check out."""
         path = self.path(url, accept)
+        with self._pending_lock:
+            if path in self._pending:
+                return self._pending[path]
         try:
             data = path.read_bytes()
         except OSError:
@@ -223,11 +238,44 @@ class PageCache:
     def save(self, stored: Stored) -> None:
         """Store (temp file + rename); a cache that cannot be written is only a slower run."""
         path = self.path(stored.url, stored.accept)
+        if not self._background:
+            self._write(path, stored)
+            return
+        with self._pending_lock:
+            self._pending[path] = stored
+            writer = self._writer_pool()
+        writer.submit(self._write_pending, path, stored)
+
+    def flush(self) -> None:
+        """Wait until every entry saved so far is on disk."""
+        with self._pending_lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.shutdown(wait=True)
+
+    def _writer_pool(self) -> ThreadPoolExecutor:
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lading-cache-writer")
+        return self._writer
+
+    def _write_pending(self, path: Path, stored: Stored) -> None:
+        with self._pending_lock:
+            if self._pending.get(path) is not stored:
+                return  # saved again or discarded since
+        try:
+            self._write(path, stored)
+        finally:
+            with self._pending_lock:
+                if self._pending.get(path) is stored:
+                    del self._pending[path]
+
+    def _write(self, path: Path, stored: Stored) -> None:
         # The cache's temp prefix, so ``lading cache prune`` removes what a killed run left.
         temp = path.parent / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
         try:
-            if self._prepare is not None:
+            if self._prepare is not None and not self._prepared:
                 self._prepare()
+                self._prepared = True
             path.parent.mkdir(parents=True, exist_ok=True)
             with temp.open("wb") as handle:
                 handle.write(_encode(stored))
@@ -239,8 +287,27 @@ class PageCache:
                 temp.unlink()
 
     def discard(self, url: str, accept: str) -> None:
+        path = self.path(url, accept)
+        if not self._background:
+            self._unlink(path)
+            return
+        with self._pending_lock:
+            self._pending[path] = None
+            writer = self._writer_pool()
+        writer.submit(self._unlink_pending, path)  # after any write of it already queued
+
+    def _unlink_pending(self, path: Path) -> None:
+        try:
+            self._unlink(path)
+        finally:
+            with self._pending_lock:
+                if path in self._pending and self._pending[path] is None:
+                    del self._pending[path]
+
+    @staticmethod
+    def _unlink(path: Path) -> None:
         with suppress(OSError):
-            self.path(url, accept).unlink()
+            path.unlink()
 
 
 def _validators(stored: Stored) -> dict[str, str]:

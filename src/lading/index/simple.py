@@ -11,12 +11,13 @@ import html
 import json
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING, Any, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Union, overload
 from urllib.parse import unquote, urljoin, urlsplit
 
 from packaging.utils import canonicalize_name
@@ -66,7 +67,8 @@ class IndexFile:
 @dataclass(frozen=True)
 class ProjectPage:
     name: str  # canonical (PEP 503) name
-    files: tuple[IndexFile, ...]
+    #: A tuple, or for HTML pages a :class:`LazyFiles` (each file built when first read).
+    files: Sequence[IndexFile]
     url: str = ""  # where the page was read, for messages (redact before showing)
 
 
@@ -166,21 +168,24 @@ class SimpleIndex:
                 hint="check the package name and that this index serves it (stale mirror?)",
             ) from None
         try:
-            return parse_page(fetched, name)
+            discard = partial(self._cache.discard, url, ACCEPT) if self._cache is not None else None
+            return parse_page(fetched, name, on_bad=discard)
         except IndexError_:
             if self._cache is not None:  # a bad page must not be served again from disk
                 self._cache.discard(url, ACCEPT)
             raise
 
 
-def parse_page(fetched: Fetched, name: str) -> ProjectPage:
-    """Decode a fetched project page by its content type."""
+def parse_page(fetched: Fetched, name: str, *, on_bad: Optional[Callable[[], None]] = None) -> ProjectPage:
+    """Decode a fetched project page by its content type; ``on_bad`` is called when a file of an HTML
+    page read later turns out malformed (the page is then refused as if it had been read at once)."""
     content_type = fetched.content_type
+    files: Sequence[IndexFile]
     try:
         if content_type in _JSON_TYPES:
             files = parse_json(fetched.body, fetched.url)
         elif content_type in _HTML_TYPES or not content_type:
-            files = parse_html(fetched.body.decode("utf-8", errors="replace"), fetched.url)
+            files = parse_html(fetched.body.decode("utf-8", errors="replace"), fetched.url, on_bad=on_bad)
         else:
             raise IndexError_(
                 f"{redact(fetched.url)} answered {content_type!r}, not a simple-API page",
@@ -250,17 +255,93 @@ def _metadata_hashes(value: object) -> Optional[Mapping[str, str]]:
     return {}
 
 
-def parse_html(text: str, page_url: str) -> tuple[IndexFile, ...]:
+def parse_html(text: str, page_url: str, *, on_bad: Optional[Callable[[], None]] = None) -> Sequence[IndexFile]:
     """A PEP 503 HTML page: every anchor is a file; the fragment carries its hash."""
-    found = _scan_anchors(text) if _plain_page(text) else None
-    if found is None:  # comments, scripts, CDATA: the full HTML parser knows what is not markup
-        parser = _AnchorParser()
-        parser.feed(text)
-        parser.close()
-        found = (parser.base, parser.anchors)
-    given_base, anchors = found
-    base = urljoin(page_url, given_base) if given_base else page_url
-    return tuple(_html_file(attrs, label, base) for attrs, label in anchors)
+    scanned = _scan_anchors(text) if _plain_page(text) else None
+    if scanned is not None:
+        given_base, raw = scanned
+        base = urljoin(page_url, given_base) if given_base else page_url
+        return LazyFiles(raw, base, page_url, on_bad)
+    # comments, scripts, CDATA: the full HTML parser knows what is not markup
+    parser = _AnchorParser()
+    parser.feed(text)
+    parser.close()
+    base = urljoin(page_url, parser.base) if parser.base else page_url
+    return tuple(_html_file(attrs, label, base) for attrs, label in parser.anchors)
+
+
+class LazyFiles(Sequence[IndexFile]):
+    """The files of a plain HTML page, each built from its anchor when first read.
+
+    Pages of big projects list tens of thousands of files and a lock reads few of them closely:
+    :meth:`names` gives every file name from the anchors' text alone, so callers pick the files they
+    need by name (tags, version) before paying for their attributes.
+    """
+
+    __slots__ = ("_anchors", "_base", "_built", "_names", "_on_bad", "_page")
+
+    def __init__(
+        self, anchors: Sequence[tuple[str, str]], base: str, page_url: str,
+        on_bad: Optional[Callable[[], None]] = None,
+    ) -> None:
+        self._anchors = anchors  # (attribute text, label)
+        self._base = base
+        self._page = page_url
+        self._on_bad = on_bad
+        self._built: list[Optional[IndexFile]] = [None] * len(anchors)
+        self._names: Optional[list[str]] = None
+
+    def __len__(self) -> int:
+        return len(self._anchors)
+
+    @overload
+    def __getitem__(self, index: int) -> IndexFile: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[IndexFile, ...]: ...
+
+    def __getitem__(self, index: Union[int, slice]) -> Union[IndexFile, tuple[IndexFile, ...]]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        built = self._built[index]
+        if built is None:
+            attributes, label = self._anchors[index]
+            try:
+                built = _html_file(_attributes(attributes), label, self._base)
+            except ValueError as exc:  # what parse_page reports for an eagerly read page
+                if self._on_bad is not None:
+                    self._on_bad()  # a bad page must not be served again from disk
+                raise IndexError_(
+                    f"cannot parse the project page {redact(self._page)}: {exc}",
+                    hint="the index served a malformed page; try again or use another index",
+                ) from None
+            self._built[index] = built
+        return built
+
+    def __iter__(self) -> Iterator[IndexFile]:
+        return (self[i] for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (LazyFiles, tuple, list)):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"LazyFiles({len(self)} files)"
+
+    def names(self) -> Sequence[str]:
+        """Every file's name, in page order (as :attr:`IndexFile.filename` would give it)."""
+        if self._names is None:
+            self._names = [label.strip() or self[i].filename for i, (_, label) in enumerate(self._anchors)]
+        return self._names
+
+
+def file_names(files: Sequence[IndexFile]) -> Sequence[str]:
+    """The names of a page's files, without building each file where the page can avoid it."""
+    return files.names() if isinstance(files, LazyFiles) else [f.filename for f in files]
 
 
 def _plain_page(text: str) -> bool:
@@ -279,23 +360,29 @@ _TAG = re.compile(
 )
 _ATTRIBUTE = re.compile(r"""([^\s/>"'=][^\s/=>]*)(\s*=+\s*("[^"]*"|'[^']*'|(?!['"])[^>\s]*))?""")
 
-_Anchors = list[tuple[dict[str, Optional[str]], str]]
+#: The usual anchor: a double-quoted, non-empty href first (then its attributes need no reading yet).
+_HREF_FIRST = re.compile(r"""\s+href\s*=\s*"[^"]""", re.IGNORECASE)
+
+_Anchors = list[tuple[str, str]]
 
 
 def _scan_anchors(text: str) -> Optional[tuple[Optional[str], _Anchors]]:
-    """(base href, anchors) of a plain index page; None when it needs the full parser."""
+    """(base href, anchors as (attribute text, label)) of a plain index page; None when it needs the
+    full parser. Attributes are read here only when needed to know whether an anchor has an href."""
     base: Optional[str] = None
     anchors: _Anchors = []
+    href_first = _HREF_FIRST.match
     for tag, attributes, label, closed, markup in _TAG.findall(text):
-        attrs = _attributes(attributes)
         if len(tag) == 4:  # base
             if base is None:
-                base = attrs.get("href")
+                base = _attributes(attributes).get("href")
             continue
         if not closed and markup:
             return None  # markup inside (or an unclosed) anchor
-        if attrs.get("href"):
-            anchors.append((attrs, html.unescape(label) if "&" in label else label))
+        first = href_first(attributes)
+        # The common form is kept unread; anything else (a second href wins in HTML) is read now.
+        if (first and "href" not in attributes[first.end():].lower()) or _attributes(attributes).get("href"):
+            anchors.append((attributes, html.unescape(label) if "&" in label else label))
     return base, anchors
 
 

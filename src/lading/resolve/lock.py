@@ -46,7 +46,7 @@ from packaging.version import InvalidVersion, Version
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 from resolvelib.structs import RequirementInformation
 
-from lading.index.simple import IndexFile, PageSource, ProjectNotFound
+from lading.index.simple import IndexFile, PageSource, ProjectNotFound, file_names
 from lading.locks.graph import ALWAYS, NEVER, Condition, atom, both, either, extra_atom, group_atom, to_marker
 from lading.manifest import Manifest
 from lading.model import SUPPORTED_HASHES, Index, Lock, Origin, Target
@@ -71,12 +71,28 @@ TARGET_VARIABLES = ("sys_platform", "platform_machine", "implementation_name", "
 # --- candidates: wheels, and sdists for versions without a wheel -----------------------------------
 
 
+#: The rank given to a wheel name whose tags are not valid (real ranks start at 0).
+_INVALID = -1
+
+
 class LockFinder(Finder):
     """:class:`Finder` that also offers a version through its sdist when no wheel suits the target.
 
-    Each file name is parsed once per run (pages of big projects list thousands of files, asked for
-    once per target), and each ``requires-python`` text is checked once.
+    Pages of big projects list thousands of files: each tag text and each ``requires-python`` text is
+    checked once per run, and files are built from the page only when their name suits the target.
     """
+
+    def __init__(self, sources: Sequence[PageSource], target: Target) -> None:
+        super().__init__(sources, target)
+        self._tag_ranks: dict[str, Optional[int]] = {}
+        #: Per project and version, the files the lock may list for this target (wheels whose tags
+        #: suit it, and sdists, yanked ones too), as (place on the page, file): the merge reads these
+        #: instead of the page again.
+        self._version_files: dict[NormalizedName, dict[Version, list[tuple[int, IndexFile]]]] = {}
+
+    def version_files(self, name: NormalizedName, version: Version) -> tuple[tuple[int, IndexFile], ...]:
+        self.offers(name)  # listed (and recorded) once
+        return tuple(self._version_files.get(name, {}).get(version, ()))
 
     def _list(self, name: NormalizedName) -> _Listing:
         for source in self.sources:
@@ -95,35 +111,57 @@ class LockFinder(Finder):
         def skip(why: str) -> None:
             skipped[why] = skipped.get(why, 0) + 1
 
-        for file in files:
-            if not file.filename.endswith(".whl"):
-                version = sdist_version(file.filename, name)
+        recorded: dict[Version, list[tuple[int, IndexFile]]] = {}
+        # Files are read by name first: only a wheel that suits the target (or an sdist) is built. The
+        # tag part of a name is shared by many files, so its rank is looked up once per run.
+        for at, filename in enumerate(file_names(files)):
+            if not filename.endswith(".whl"):
+                version = sdist_version(filename, name)
                 if version is None:
                     continue
+                file = files[at]
+                recorded.setdefault(version, []).append((at, file))
                 if not self._python_ok(file.requires_python):
                     skip(f"requiring another Python than {self._python}")
                 elif _better_sdist(file, sdists.get(version), yanked_first=True):
                     sdists[version] = file
                 continue
-            parsed = parsed_wheel(file.filename)
-            if parsed is None or parsed[0] != name:
-                skip("with invalid names" if parsed is None else "of other projects")
-                continue
-            ranks = [self._rank[tag] for tag in parsed[2] if tag in self._rank]
-            if not ranks:
+            parts = filename[:-4].rsplit("-", 3)
+            rank = self._tag_rank("-".join(parts[1:])) if len(parts) == 4 else _INVALID
+            if rank is None:
                 skip("for other platforms or Pythons")
                 continue
+            named = _wheel_name_version(parts[0]) if rank != _INVALID else None
+            if named is None:
+                skip("with invalid names")
+                continue
+            if named[0] != name:
+                skip("of other projects")
+                continue
+            file = files[at]
+            recorded.setdefault(named[1], []).append((at, file))
             if not self._python_ok(file.requires_python):
                 skip(f"requiring another Python than {self._python}")
                 continue
-            rank = min(ranks)
-            held = best.get(parsed[1])
+            held = best.get(named[1])
             if held is None or (held[1].yanked, held[0]) > (file.yanked, rank):
-                best[parsed[1]] = (rank, file)
+                best[named[1]] = (rank, file)
         chosen: dict[Version, IndexFile] = dict(sdists)
         chosen.update({v: f for v, (_, f) in best.items()})
         offers = tuple(Offer(name, v, chosen[v], index) for v in sorted(chosen, reverse=True))
+        with self._lock:
+            self._version_files[name] = recorded
         return _Listing(offers, skipped, True)
+
+    def _tag_rank(self, text: str) -> Optional[int]:
+        """The target's best rank among a wheel name's tags (``py3-none-any``); None: none suits it;
+        :data:`_INVALID`: not valid tags."""
+        ranks = self._tag_ranks
+        if text not in ranks:
+            tags = _wheel_tags(text)
+            suited = [self._rank[tag] for tag in tags if tag in self._rank] if tags is not None else None
+            ranks[text] = _INVALID if suited is None else (min(suited) if suited else None)
+        return ranks[text]
 
     def _python_ok(self, requires_python: Optional[str]) -> bool:
         if not requires_python:
@@ -180,6 +218,7 @@ def _wheel_tags(text: str) -> Optional[frozenset[Tag]]:
         return None
 
 
+@functools.lru_cache(maxsize=65536)
 def sdist_version(filename: str, name: NormalizedName) -> Optional[Version]:
     try:
         project, version = parse_sdist_filename(filename)
@@ -260,10 +299,12 @@ class LockProvider(Provider):
             return
         # Speculatively one level further: the dependencies of the version likely picked, so the pages
         # and metadata of the whole tree are on their way while the resolver is still near the top.
+        # With the requirement's extras: ``uvicorn[standard]`` needs its extra's projects as soon as itself.
         found: list[Requirement] = []
+        extras = ("", *sorted(requirement.extras))
         for line in self.metadata.metadata(pick).requires_dist:
             try:
-                dependency = parse_requirement(line, self.environment)
+                dependency = parse_requirement(line, self.environment, extras=extras)
             except ResolutionError:
                 continue
             if dependency is not None:
@@ -286,6 +327,8 @@ class Locked:
     version: Version
     offer: Offer
     condition: Condition
+    #: The version's files that suit the target (see :meth:`LockFinder.version_files`).
+    files: tuple[tuple[int, IndexFile], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -395,7 +438,8 @@ def resolve_target(
         if candidate.extras:
             continue
         locked[candidate.name] = Locked(
-            candidate.name, candidate.version, candidate.offer, by_name.get(candidate.name, ALWAYS)
+            candidate.name, candidate.version, candidate.offer, by_name.get(candidate.name, ALWAYS),
+            finder.version_files(candidate.name, candidate.version),
         )
     return TargetResult(target, locked)
 
@@ -449,12 +493,12 @@ class _Merged:
     version: Version
     offer: Offer
     per_target: dict[str, Condition] = field(default_factory=dict)
+    files: dict[int, IndexFile] = field(default_factory=dict)  # by place on the page
 
 
 def merge(
     manifest: Manifest,
     results: Sequence[TargetResult],
-    sources: Sequence[PageSource],
     *,
     lock_path: Optional[Path] = None,
 ) -> Lock:
@@ -468,7 +512,7 @@ def merge(
                 (locked.name, locked.version), _Merged(locked.name, locked.version, locked.offer)
             )
             entry.per_target[result.target.name] = locked.condition
-    by_target = {t.name: t for t in targets}
+            entry.files.update(locked.files)
     packages: list[Package] = []
     origins: list[Origin] = []
     path = lock_path or manifest.path
@@ -482,8 +526,7 @@ def merge(
             for name, needed in entry.per_target.items():
                 condition = either(condition, both(conditions[name], needed))
         marker = to_marker(condition)
-        wanted = [by_target[n] for n in entry.per_target]
-        packages.append(_package(entry, marker, wanted, sources, manifest.path))
+        packages.append(_package(entry, marker, manifest.path))
         origins.append(Origin(path, f"packages[{len(packages) - 1}] ({entry.name} {entry.version})"))
     pylock = Pylock(
         lock_version=Version("1.0"),
@@ -506,33 +549,24 @@ def merge(
     )
 
 
-def _package(
-    entry: _Merged, marker: Optional[Marker], targets: Sequence[Target], sources: Sequence[PageSource],
-    manifest: Path,
-) -> Package:
+def _package(entry: _Merged, marker: Optional[Marker], manifest: Path) -> Package:
     label = f"{entry.name} {entry.version}"
-    source = next((s for s in sources if s.url == entry.offer.index), None)
-    files = source.get(entry.name).files if source is not None else (entry.offer.file,)
+    # The files each target's finder kept for this version, in page order (the offer alone when a
+    # caller's finder kept none).
+    files = [entry.files[at] for at in sorted(entry.files)] or [entry.offer.file]
     allow_yanked = entry.offer.yanked
     wheels: list[PackageWheel] = []
     sdist: Optional[PackageSdist] = None
     sdist_file: Optional[IndexFile] = None
-    tag_sets = [frozenset(t.tags) for t in targets]
     for file in files:
         if file.yanked and not allow_yanked:
             continue
         if file.filename.endswith(".whl"):
-            parsed = parsed_wheel(file.filename)
-            if parsed is None or parsed[0] != entry.name or parsed[1] != entry.version:
-                continue
-            tags = parsed[2]
-            if not any(tags & accepted for accepted in tag_sets):
-                continue
             wheels.append(PackageWheel(
                 name=file.filename, url=file.url.partition("#")[0], size=file.size,
                 upload_time=file.upload_time, hashes=_hashes(file, label, manifest),
             ))
-        elif sdist_version(file.filename, entry.name) == entry.version and _better_sdist(file, sdist_file):
+        elif _better_sdist(file, sdist_file):
             sdist_file = file
     if sdist_file is not None:
         sdist = PackageSdist(
@@ -681,7 +715,7 @@ def lock_manifest(
             manifest, target, sources=sources, metadata=metadata, preferences=preferences,
             max_rounds=max_rounds,
         ))
-    return merge(manifest, results, sources, lock_path=lock_path)
+    return merge(manifest, results, lock_path=lock_path)
 
 
 def index_entries(manifest: Manifest, primary: str, extra: Sequence[str]) -> tuple[Index, ...]:

@@ -16,29 +16,54 @@ The first caller of an offer computes it and later callers wait for that answer,
 from __future__ import annotations
 
 import hashlib
+import sys
 import tarfile
 import threading
 import time
 import zipfile
-from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable, Sequence
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from contextlib import suppress
 from email.parser import HeaderParser
 from functools import partial
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
+from urllib.parse import urlsplit
 
 from packaging.version import InvalidVersion, Version
 
+from lading.cache import Cache
 from lading.errors import IndexError_
-from lading.index.http import HttpClient, strip_credentials
+from lading.index.http import HttpClient, NotFound, strip_credentials
 from lading.index.httpcache import PageCache, Stored
 from lading.resolve import ResolutionError
 from lading.resolve.lazywheel import remote_metadata
 from lading.resolve.provider import CoreMetadata, Offer, WheelGetter, metadata_from_wheel, parse_metadata
 
+if TYPE_CHECKING:
+    from lading.install.sdist import Builder
+
 #: Builds a wheel from a downloaded sdist and returns the wheel's path.
 SdistBuilder = Callable[[Offer, Path], Path]
+
+
+def sdist_builder(cache: Cache, index_urls: Sequence[str], client: HttpClient) -> SdistBuilder:
+    """An :data:`SdistBuilder` for this interpreter, made on first use: most locks build nothing, and
+    the build machinery (and its imports) is then never paid for."""
+    made: list[Builder] = []
+    lock = threading.Lock()
+
+    def build(offer: Offer, archive: Path) -> Path:
+        from lading.install.sdist import Builder, BuildOptions
+
+        with lock:
+            if not made:
+                made.append(Builder(BuildOptions(cache=cache, index_urls=tuple(index_urls), client=client),
+                                    sys.executable))
+        label = f"{offer.name} {offer.version}"
+        return made[0].build_sdist(archive, sha256=offer.file.hashes.get("sha256"), label=label).path
+
+    return build
 
 
 class LockMetadata:
@@ -59,12 +84,16 @@ class LockMetadata:
         self._build = build
         self._futures: dict[str, Future[CoreMetadata]] = {}
         self._lock = threading.Lock()
+        self._unadvertised = _UnadvertisedFiles()
+        # Asking hosts for unadvertised files on the side, off the resolver's workers.
+        self._probes = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lading-probe")
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lading-metadata")
         #: Offers whose metadata came from a build (for the report).
         self.built: list[str] = []
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._probes.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> LockMetadata:
         return self
@@ -121,8 +150,9 @@ class LockMetadata:
 
 
     def _metadata_file(self, offer: Offer) -> Optional[CoreMetadata]:
-        """The PEP 658 file (asked even when not advertised), through the on-disk cache when given one:
-        a file host serves them as immutable, so a second run asks nothing."""
+        """The PEP 658 file, through the on-disk cache when given one: a file host serves them as
+        immutable, so a second run asks nothing. Files the page does not advertise are asked for too,
+        as :class:`_UnadvertisedFiles` decides; range reads of the wheel get them otherwise."""
         url = offer.file.url.partition("#")[0] + ".metadata"
         expected = (offer.file.core_metadata or {}).get("sha256")
         # A released file never changes, so neither does its metadata: a stored copy is used without
@@ -130,15 +160,9 @@ class LockMetadata:
         stored = self._pages.load(url, "*/*") if self._pages is not None else None
         body = stored.body if stored is not None else None
         if body is None or (expected and hashlib.sha256(body).hexdigest() != expected.lower()):
-            try:
-                if self._pages is not None:
-                    body = self._pages.fetch(self._client, url, accept="*/*").body
-                else:
-                    body = self._client.fetch(url, accept="*/*").body
-            except IndexError_:  # not offered (404) or unreachable: the file itself still has it
-                body = self._ranged(offer, url)
-                if body is None:
-                    return None
+            body = self._fetch_metadata(offer, url)
+            if body is None:
+                return None
         if expected and hashlib.sha256(body).hexdigest() != expected.lower():
             return None  # the page's hash wins over a file that does not match it
         try:
@@ -147,6 +171,47 @@ class LockMetadata:
             return None
         return found if _same(found, offer) else None
 
+    def _fetch_metadata(self, offer: Offer, url: str) -> Optional[bytes]:
+        if offer.file.core_metadata is not None:
+            return self._ask(url)
+        host = urlsplit(url).netloc
+        way = self._unadvertised.way(host)
+        if way == ASK:
+            body = self._ask(url, host)
+            return body if body is not None else self._ranged(offer, url)
+        if way == SKIP:
+            return self._ranged(offer, url)
+        # Not known yet: the range reads answer, and the host is asked on the side (its answers decide
+        # how the next files are read); when ranges fail too, its answer is waited for.
+        try:
+            probe: Optional[Future[Optional[bytes]]] = self._probes.submit(self._ask, url, host)
+        except RuntimeError:  # shut down: the run is over
+            probe = None
+        body = self._ranged(offer, url)
+        if body is not None or probe is None:
+            return body
+        try:
+            return probe.result()
+        except CancelledError:
+            return None
+
+    def _ask(self, url: str, host: Optional[str] = None) -> Optional[bytes]:
+        """The ``.metadata`` file at ``url``, or None; for an unadvertised file (``host`` given) the
+        answer is counted for the host."""
+        try:
+            if self._pages is not None:
+                body = self._pages.fetch(self._client, url, accept="*/*").body
+            else:
+                body = self._client.fetch(url, accept="*/*").body
+        except NotFound:
+            if host is not None:
+                self._unadvertised.missed(host)
+            return None
+        except IndexError_:  # unreachable: the file itself may still be
+            return None
+        if host is not None:
+            self._unadvertised.found(host)
+        return body
 
     def _ranged(self, offer: Offer, url: str) -> Optional[bytes]:
         """An unadvertised wheel's METADATA through range requests (what its PEP 658 file would hold),
@@ -159,6 +224,44 @@ class LockMetadata:
                                     headers={"content-type": "application/octet-stream"},
                                     received=time.time(), body=body))
         return body
+
+
+#: How a host's unadvertised PEP 658 files are read (see :class:`_UnadvertisedFiles`).
+ASK, PROBE, SKIP = "ask", "probe", "skip"
+
+
+class _UnadvertisedFiles:
+    """Whether a host is worth asking for PEP 658 files its pages do not advertise.
+
+    Some hosts serve them anyway (pages written before the attribute existed), some never do, some
+    (mirrors) for older files only; a miss costs a round trip (a slow one when a mirror asks upstream)
+    before the range reads start, a hit saves one. Until :data:`ENOUGH` answers tell, the files are
+    read by ranges and the host is asked on the side (:data:`PROBE`); then it is asked first
+    (:data:`ASK`) while at most one ask in :data:`WORTH` misses, else no more in this run (:data:`SKIP`).
+    """
+
+    ENOUGH = 3
+    WORTH = 5
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._misses: dict[str, int] = {}
+        self._hits: dict[str, int] = {}
+
+    def way(self, host: str) -> str:
+        with self._lock:
+            misses, hits = self._misses.get(host, 0), self._hits.get(host, 0)
+        if misses * self.WORTH > misses + hits:
+            return SKIP if misses >= self.ENOUGH else PROBE
+        return ASK if hits >= self.ENOUGH else PROBE
+
+    def missed(self, host: str) -> None:
+        with self._lock:
+            self._misses[host] = self._misses.get(host, 0) + 1
+
+    def found(self, host: str) -> None:
+        with self._lock:
+            self._hits[host] = self._hits.get(host, 0) + 1
 
 
 def _quietly(task: Callable[[], object]) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.parser import HeaderParser
 from pathlib import Path
@@ -42,7 +42,7 @@ from resolvelib.structs import RequirementInformation
 from lading.errors import IndexError_
 from lading.index.config import redact
 from lading.index.http import HttpClient
-from lading.index.simple import IndexFile, PageSource, ProjectNotFound
+from lading.index.simple import IndexFile, PageSource, ProjectNotFound, file_names
 from lading.model import Target
 from lading.resolve import ResolutionError
 
@@ -203,7 +203,7 @@ class Finder:
         self.target = target
         self._rank = {tag: i for i, tag in enumerate(target.tags)}
         self._python = Version(target.environment.get("python_full_version", "0"))
-        self._listings: dict[str, _Listing] = {}
+        self._listings: dict[str, Future[_Listing]] = {}
         self._lock = threading.Lock()
 
     def offers(self, name: str) -> tuple[Offer, ...]:
@@ -224,14 +224,19 @@ class Finder:
         return f"{text}; files skipped: {skipped}" if skipped else text
 
     def _listing(self, name: NormalizedName) -> _Listing:
+        # The first caller lists the project and later ones (the resolver and background warm-up
+        # tasks) wait for it: a big page is read once.
         with self._lock:
-            cached = self._listings.get(name)
-        if cached is not None:
-            return cached
-        listing = self._list(name)
-        with self._lock:
-            self._listings[name] = listing
-        return listing
+            future = self._listings.get(name)
+            owner = future is None
+            if future is None:
+                future = self._listings[name] = Future()
+        if owner:
+            try:
+                future.set_result(self._list(name))
+            except BaseException as exc:  # every waiter sees the same failure
+                future.set_exception(exc)
+        return future.result()
 
     def _list(self, name: NormalizedName) -> _Listing:
         for source in self.sources:
@@ -241,12 +246,17 @@ class Finder:
                 continue
             best: dict[Version, tuple[int, IndexFile]] = {}
             skipped: dict[str, int] = {}
-            for file in page.files:
-                rank, why = self._assess(name, file)
+            files = page.files
+            for at, filename in enumerate(file_names(files)):
+                # By name first: only a wheel that suits the target is built from the page.
+                rank, why = self._assess_name(name, filename)
+                file = files[at] if not why else None
+                why = why or self._assess_python(files[at])
                 if why:
                     skipped[why] = skipped.get(why, 0) + 1
                     continue
-                version = _version_of(file.filename)
+                assert file is not None
+                version = _version_of(filename)
                 if version is None:
                     continue
                 held = best.get(version)
@@ -259,12 +269,12 @@ class Finder:
             return _Listing(offers, skipped, True)
         return _Listing((), {}, False)
 
-    def _assess(self, name: NormalizedName, file: IndexFile) -> tuple[int, str]:
-        """(tag rank, "") for a usable wheel, else (0, why it is skipped)."""
-        if not file.filename.endswith(".whl"):
+    def _assess_name(self, name: NormalizedName, filename: str) -> tuple[int, str]:
+        """(tag rank, "") for a wheel name that suits the target, else (0, why it is skipped)."""
+        if not filename.endswith(".whl"):
             return 0, "sdists (only wheels are used here)"
         try:
-            project, _version, _build, tags = parse_wheel_filename(file.filename)
+            project, _version, _build, tags = parse_wheel_filename(filename)
         except (InvalidWheelFilename, InvalidVersion):
             return 0, "with invalid names"
         if project != name:
@@ -272,14 +282,18 @@ class Finder:
         ranks = [self._rank[tag] for tag in tags if tag in self._rank]
         if not ranks:
             return 0, "for other platforms or Pythons"
+        return min(ranks), ""
+
+    def _assess_python(self, file: IndexFile) -> str:
+        """"" when the file's requires-python admits the target's Python, else why it is skipped."""
         if file.requires_python:
             try:
                 allowed = SpecifierSet(file.requires_python).contains(self._python, prereleases=True)
             except InvalidSpecifier:
-                return 0, "with invalid requires-python"
+                return "with invalid requires-python"
             if not allowed:
-                return 0, f"requiring another Python than {self._python}"
-        return min(ranks), ""
+                return f"requiring another Python than {self._python}"
+        return ""
 
 
 def _version_of(filename: str) -> Optional[Version]:
