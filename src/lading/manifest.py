@@ -30,7 +30,6 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from lading._toml import load_toml
 from lading.errors import LadingError, LockFormatError
-from lading.locks.pipfile import pipfile_entry_marker
 from lading.model import Index
 
 ManifestKind = Literal["pyproject", "poetry", "requirements", "pipfile"]
@@ -522,6 +521,8 @@ def _pipfile_entry(name: str, value: object, path: Path, where: str) -> Requirem
     extras = value.get("extras", [])
     extras_text = f"[{','.join(str(x) for x in extras)}]" if isinstance(extras, list) and extras else ""
     try:
+        from lading.locks.pipfile import pipfile_entry_marker  # only Pipfiles need the lock reader's rules
+
         condition = pipfile_entry_marker(value)
     except ValueError as exc:
         key = exc.args[1] if len(exc.args) > 1 else "markers"
