@@ -24,6 +24,25 @@ def slow(text: str, page_url: str = BASE) -> tuple[IndexFile, ...]:
     return tuple(simple._html_file(attrs, label, base) for attrs, label in parser.anchors)
 
 
+#: The shape of the pages most indexes write: read without a tokenizer (simple._usual_anchors).
+USUAL = """<!DOCTYPE html>
+<html>
+  <head>
+    <meta name="pypi:repository-version" content="1.1">
+    <title>Links for demo</title>
+  </head>
+  <body>
+    <h1>Links for demo</h1>
+    <a href="https://files.example.invalid/packages/ab/demo-1.0-py3-none-any.whl#sha256=AB12" \
+data-requires-python="&gt;=3.8" data-dist-info-metadata="sha256=cd" data-core-metadata="sha256=cd" \
+data-upload-time="2024-01-01T00:00:00.000000Z">demo-1.0-py3-none-any.whl</a><br />
+    <a href="../../files/demo-1.0.tar.gz#sha256=ef&amp;x" data-yanked="">demo-1.0.tar.gz</a><br />
+    <a href="demo-2.0.tar.gz#sha256=01" data-yanked="broken &amp; bad" >demo&#45;2.0.tar.gz</a><br />
+    <a href="demo%2B3.0.tar.gz"></a>
+  </body>
+</html>
+"""
+
 PAGES = {
     "plain": """<!DOCTYPE html><html><body><h1>Links for demo</h1>
 <a href="https://files.example.invalid/demo-1.0.tar.gz#sha256=AB12"
@@ -45,7 +64,15 @@ PAGES = {
 <script>var s = '<a href="nope.tar.gz">x</a>';</script><a href="demo-1.0.tar.gz">demo-1.0.tar.gz</a>""",
     "unclosed last anchor": """<a href="demo-1.0.tar.gz">demo-1.0.tar.gz</a>
 <a href="demo-2.0.tar.gz">demo-2.0.tar.gz""",
+    "usual": USUAL,
+    "usual but for a second href": USUAL + """<a href="demo-4.0.tar.gz" data-x="1" href="">demo-4.0.tar.gz</a>""",
+    "usual but for single quotes": USUAL + """<a href='demo-4.0.tar.gz'>demo-4.0.tar.gz</a>""",
+    "usual but for an empty href": USUAL + """<a href="">nothing</a>""",
+    "usual but for an upper-case name": USUAL + """<a href="demo-4.0.tar.gz" Data-Yanked="">demo-4.0.tar.gz</a>""",
+    "usual but for a bare attribute": USUAL + """<a href="demo-4.0.tar.gz" data-yanked>demo-4.0.tar.gz</a>""",
+    "usual but for a base": """<base href="https://mirror.example.invalid/x/">""" + USUAL,
 }
+UNUSUAL = [name for name in PAGES if name.startswith("usual but")]
 
 
 @pytest.mark.parametrize("name", sorted(PAGES))
@@ -53,6 +80,15 @@ def test_quick_html_reading_agrees_with_html_parser(name: str) -> None:
     text = PAGES[name]
     assert parse_html(text, BASE) == slow(text)
     assert parse_html(text, BASE)  # every page has at least one file
+
+
+def test_usual_pages_are_read_without_the_tokenizer_and_others_are_not() -> None:
+    assert simple._usual_anchors(USUAL) is not None
+    assert [f.filename for f in parse_html(USUAL, BASE)] == [
+        "demo-1.0-py3-none-any.whl", "demo-1.0.tar.gz", "demo-2.0.tar.gz", "demo+3.0.tar.gz"
+    ]
+    for name in UNUSUAL:
+        assert simple._usual_anchors(PAGES[name]) is None, name
 
 
 def test_quick_html_reading_keeps_what_the_page_says() -> None:

@@ -257,6 +257,9 @@ def _metadata_hashes(value: object) -> Optional[Mapping[str, str]]:
 
 def parse_html(text: str, page_url: str, *, on_bad: Optional[Callable[[], None]] = None) -> Sequence[IndexFile]:
     """A PEP 503 HTML page: every anchor is a file; the fragment carries its hash."""
+    usual = _usual_anchors(text)
+    if usual is not None:
+        return LazyFiles(usual, page_url, page_url, on_bad, usual=True)
     scanned = _scan_anchors(text) if _plain_page(text) else None
     if scanned is not None:
         given_base, raw = scanned
@@ -278,13 +281,15 @@ class LazyFiles(Sequence[IndexFile]):
     need by name (tags, version) before paying for their attributes.
     """
 
-    __slots__ = ("_anchors", "_base", "_built", "_names", "_on_bad", "_page")
+    __slots__ = ("_anchors", "_base", "_built", "_names", "_on_bad", "_page", "_usual")
 
     def __init__(
-        self, anchors: Sequence[tuple[str, str]], base: str, page_url: str,
-        on_bad: Optional[Callable[[], None]] = None,
+        self, anchors: Sequence[tuple[str, ...]], base: str, page_url: str,
+        on_bad: Optional[Callable[[], None]] = None, *, usual: bool = False,
     ) -> None:
-        self._anchors = anchors  # (attribute text, label)
+        # (attribute text, label), or for ``usual`` pages (see _usual_anchors) (href, attribute text, label)
+        self._anchors = anchors
+        self._usual = usual
         self._base = base
         self._page = page_url
         self._on_bad = on_bad
@@ -305,9 +310,13 @@ class LazyFiles(Sequence[IndexFile]):
             return tuple(self[i] for i in range(*index.indices(len(self))))
         built = self._built[index]
         if built is None:
-            attributes, label = self._anchors[index]
             try:
-                built = _html_file(_attributes(attributes), label, self._base)
+                if self._usual:
+                    href, attributes, label = self._anchors[index]
+                    built = _html_file(_usual_attributes(href, attributes), _unescaped(label), self._base)
+                else:
+                    attributes, label = self._anchors[index]
+                    built = _html_file(_attributes(attributes), label, self._base)
             except ValueError as exc:  # what parse_page reports for an eagerly read page
                 if self._on_bad is not None:
                     self._on_bad()  # a bad page must not be served again from disk
@@ -332,16 +341,40 @@ class LazyFiles(Sequence[IndexFile]):
     def __repr__(self) -> str:
         return f"LazyFiles({len(self)} files)"
 
+    def facts(self, index: int) -> tuple[Optional[str], bool]:
+        """(requires-python, yanked) of one file, as the built file would say, without building it."""
+        built = self._built[index]
+        if built is None and self._usual:
+            found = _USUAL_ATTRIBUTE.findall(self._anchors[index][1])
+            if found:
+                attributes = dict(found)
+                requires = attributes.get("data-requires-python")
+                return (_unescaped(requires) if requires else None), "data-yanked" in attributes
+            return None, False
+        built = self[index]
+        return built.requires_python, built.yanked
+
     def names(self) -> Sequence[str]:
         """Every file's name, in page order (as :attr:`IndexFile.filename` would give it)."""
         if self._names is None:
-            self._names = [label.strip() or self[i].filename for i, (_, label) in enumerate(self._anchors)]
+            labels = [anchor[-1] for anchor in self._anchors]
+            if self._usual:
+                labels = [_unescaped(label) if "&" in label else label for label in labels]
+            self._names = [label.strip() or self[i].filename for i, label in enumerate(labels)]
         return self._names
 
 
 def file_names(files: Sequence[IndexFile]) -> Sequence[str]:
     """The names of a page's files, without building each file where the page can avoid it."""
     return files.names() if isinstance(files, LazyFiles) else [f.filename for f in files]
+
+
+def file_facts(files: Sequence[IndexFile], index: int) -> tuple[Optional[str], bool]:
+    """(requires-python, yanked) of ``files[index]``, without building the file where the page can avoid it."""
+    if isinstance(files, LazyFiles):
+        return files.facts(index)
+    file = files[index]
+    return file.requires_python, file.yanked
 
 
 def _plain_page(text: str) -> bool:
@@ -359,6 +392,34 @@ _TAG = re.compile(
     r"""<(a|base)(?=[\s/>])((?:[^>"']|"[^"]*"|'[^']*')*)>([^<]*)(?:(</a\s*>)|(?=(<)))?""", re.IGNORECASE
 )
 _ATTRIBUTE = re.compile(r"""([^\s/>"'=][^\s/=>]*)(\s*=+\s*("[^"]*"|'[^']*'|(?!['"])[^>\s]*))?""")
+
+# The usual page (every index that writes PEP 503 pages from a template) is read by three scans in C:
+# every anchor is ``<a href="..." name="value"...>label</a>`` with lower-case names, double quotes and
+# no second href, and nothing else on the page needs the tokenizer (no comments, raw text or <base>).
+# Counting the anchors proves every one was read; any other page goes to the general reading below.
+_USUAL = re.compile(r"""<a href="([^"<>]+)"((?:\s+(?!href=)[a-z][a-z-]*="[^"<>]*")*)\s*>([^<]*)</a>""")
+_USUAL_ATTRIBUTE = re.compile(r'([a-z][a-z-]*)="([^"<>]*)"')
+_ANCHOR_START = re.compile(r"<a(?=[\s/>])", re.IGNORECASE)
+_UNUSUAL = re.compile(r"<!--|<!\[|<script|<style|<base(?=[\s/>])", re.IGNORECASE)
+
+
+def _usual_anchors(text: str) -> Optional[list[tuple[str, str, str]]]:
+    """(href, attribute text, label) of every anchor of a usual page, else None."""
+    if _UNUSUAL.search(text):
+        return None
+    anchors: list[tuple[str, str, str]] = _USUAL.findall(text)
+    return anchors if len(anchors) == len(_ANCHOR_START.findall(text)) else None
+
+
+def _usual_attributes(href: str, text: str) -> dict[str, Optional[str]]:
+    found: dict[str, Optional[str]] = {name: _unescaped(value) for name, value in _USUAL_ATTRIBUTE.findall(text)}
+    found["href"] = _unescaped(href)
+    return found
+
+
+def _unescaped(text: str) -> str:
+    return html.unescape(text) if "&" in text else text
+
 
 #: The usual anchor: a double-quoted, non-empty href first (then its attributes need no reading yet).
 _HREF_FIRST = re.compile(r"""\s+href\s*=\s*"[^"]""", re.IGNORECASE)

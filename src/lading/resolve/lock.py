@@ -46,7 +46,7 @@ from packaging.version import InvalidVersion, Version
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 from resolvelib.structs import RequirementInformation
 
-from lading.index.simple import IndexFile, PageSource, ProjectNotFound, file_names
+from lading.index.simple import IndexFile, PageSource, ProjectNotFound, file_facts, file_names
 from lading.locks.graph import ALWAYS, NEVER, Condition, atom, both, either, extra_atom, group_atom, to_marker
 from lading.manifest import Manifest
 from lading.model import SUPPORTED_HASHES, Index, Lock, Origin, Target
@@ -85,14 +85,15 @@ class LockFinder(Finder):
     def __init__(self, sources: Sequence[PageSource], target: Target) -> None:
         super().__init__(sources, target)
         self._tag_ranks: dict[str, Optional[int]] = {}
-        #: Per project and version, the files the lock may list for this target (wheels whose tags
-        #: suit it, and sdists, yanked ones too), as (place on the page, file): the merge reads these
+        #: Per project: its page's files and, per version, the places of the files the lock may list for
+        #: this target (wheels whose tags suit it, and sdists, yanked ones too): the merge reads these
         #: instead of the page again.
-        self._version_files: dict[NormalizedName, dict[Version, list[tuple[int, IndexFile]]]] = {}
+        self._version_files: dict[NormalizedName, tuple[Sequence[IndexFile], dict[Version, list[int]]]] = {}
 
     def version_files(self, name: NormalizedName, version: Version) -> tuple[tuple[int, IndexFile], ...]:
         self.offers(name)  # listed (and recorded) once
-        return tuple(self._version_files.get(name, {}).get(version, ()))
+        files, recorded = self._version_files.get(name, ((), {}))
+        return tuple((at, files[at]) for at in recorded.get(version, ()))
 
     def _list(self, name: NormalizedName) -> _Listing:
         for source in self.sources:
@@ -104,27 +105,33 @@ class LockFinder(Finder):
         return _Listing((), {}, False)
 
     def _from_page(self, name: NormalizedName, files: Sequence[IndexFile], index: str) -> _Listing:
-        best: dict[Version, tuple[int, IndexFile]] = {}
-        sdists: dict[Version, IndexFile] = {}
+        # Per version, the best file as (not yanked first, then tag rank / .tar.gz first, its place).
+        best: dict[Version, tuple[bool, int, int]] = {}
+        sdists: dict[Version, tuple[bool, int, int]] = {}
         skipped: dict[str, int] = {}
+        other_python = f"requiring another Python than {self._python}"
 
         def skip(why: str) -> None:
             skipped[why] = skipped.get(why, 0) + 1
 
-        recorded: dict[Version, list[tuple[int, IndexFile]]] = {}
-        # Files are read by name first: only a wheel that suits the target (or an sdist) is built. The
-        # tag part of a name is shared by many files, so its rank is looked up once per run.
+        recorded: dict[Version, list[int]] = {}
+        # Files are read by name first, then by their requires-python and yanked facts; only the file
+        # picked for each version is built. The tag part of a name is shared by many files, so its rank
+        # is looked up once per run.
         for at, filename in enumerate(file_names(files)):
             if not filename.endswith(".whl"):
                 version = sdist_version(filename, name)
                 if version is None:
                     continue
-                file = files[at]
-                recorded.setdefault(version, []).append((at, file))
-                if not self._python_ok(file.requires_python):
-                    skip(f"requiring another Python than {self._python}")
-                elif _better_sdist(file, sdists.get(version), yanked_first=True):
-                    sdists[version] = file
+                recorded.setdefault(version, []).append(at)
+                requires, yanked = file_facts(files, at)
+                if not self._python_ok(requires):
+                    skip(other_python)
+                    continue
+                key = (yanked, 0 if filename.endswith(".tar.gz") else 1, at)
+                held = sdists.get(version)
+                if held is None or key[:2] < held[:2]:
+                    sdists[version] = key
                 continue
             parts = filename[:-4].rsplit("-", 3)
             rank = self._tag_rank("-".join(parts[1:])) if len(parts) == 4 else _INVALID
@@ -138,19 +145,20 @@ class LockFinder(Finder):
             if named[0] != name:
                 skip("of other projects")
                 continue
-            file = files[at]
-            recorded.setdefault(named[1], []).append((at, file))
-            if not self._python_ok(file.requires_python):
-                skip(f"requiring another Python than {self._python}")
+            recorded.setdefault(named[1], []).append(at)
+            requires, yanked = file_facts(files, at)
+            if not self._python_ok(requires):
+                skip(other_python)
                 continue
+            key = (yanked, rank, at)
             held = best.get(named[1])
-            if held is None or (held[1].yanked, held[0]) > (file.yanked, rank):
-                best[named[1]] = (rank, file)
-        chosen: dict[Version, IndexFile] = dict(sdists)
-        chosen.update({v: f for v, (_, f) in best.items()})
-        offers = tuple(Offer(name, v, chosen[v], index) for v in sorted(chosen, reverse=True))
+            if held is None or key[:2] < held[:2]:
+                best[named[1]] = key
+        chosen = {v: key[2] for v, key in sdists.items()}
+        chosen.update({v: key[2] for v, key in best.items()})
+        offers = tuple(Offer(name, v, files[chosen[v]], index) for v in sorted(chosen, reverse=True))
         with self._lock:
-            self._version_files[name] = recorded
+            self._version_files[name] = (files, recorded)
         return _Listing(offers, skipped, True)
 
     def _tag_rank(self, text: str) -> Optional[int]:
