@@ -85,6 +85,7 @@ class LockFinder(Finder):
     def __init__(self, sources: Sequence[PageSource], target: Target) -> None:
         super().__init__(sources, target)
         self._tag_ranks: dict[str, Optional[int]] = {}
+        self._python_answers: dict[str, bool] = {}  # requires-python text -> admits the target's Python
         #: Per project: its page's files and, per version, the places of the files the lock may list for
         #: this target (wheels whose tags suit it, and sdists, yanked ones too): the merge reads these
         #: instead of the page again.
@@ -174,8 +175,12 @@ class LockFinder(Finder):
     def _python_ok(self, requires_python: Optional[str]) -> bool:
         if not requires_python:
             return True
-        allowed = _python_range(requires_python)
-        return allowed is not None and allowed.contains(self._python, prereleases=True)
+        known = self._python_answers.get(requires_python)
+        if known is None:
+            allowed = _python_range(requires_python)
+            known = allowed is not None and allowed.contains(self._python, prereleases=True)
+            self._python_answers[requires_python] = known
+        return known
 
     def explain(self, name: str) -> str:
         text = super().explain(name)
