@@ -184,7 +184,7 @@ class LockMetadata:
         # Not known yet: the range reads answer, and the host is asked on the side (its answers decide
         # how the next files are read); when ranges fail too, its answer is waited for.
         try:
-            probe: Optional[Future[Optional[bytes]]] = self._probes.submit(self._ask, url, host)
+            probe: Optional[Future[Optional[bytes]]] = self._probes.submit(self._probe, url, host)
         except RuntimeError:  # shut down: the run is over
             probe = None
         body = self._ranged(offer, url)
@@ -194,6 +194,10 @@ class LockMetadata:
             return probe.result()
         except CancelledError:
             return None
+
+    def _probe(self, url: str, host: str) -> Optional[bytes]:
+        # Waiting in the queue, a probe may have become needless: the host's answers so far tell.
+        return None if self._unadvertised.way(host) == SKIP else self._ask(url, host)
 
     def _ask(self, url: str, host: Optional[str] = None) -> Optional[bytes]:
         """The ``.metadata`` file at ``url``, or None; for an unadvertised file (``host`` given) the
