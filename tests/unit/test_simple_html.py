@@ -124,3 +124,29 @@ def reference(filename: str) -> Optional[tuple[NormalizedName, Version, frozense
 ])
 def test_wheel_names_are_read_as_packaging_reads_them(filename: str) -> None:
     assert parsed_wheel(filename) == reference(filename)
+
+
+@pytest.mark.parametrize(("filename", "project"), [
+    ("demo-1.0.tar.gz", "demo"),
+    ("demo-1.0.zip", "demo"),
+    ("Demo.Pkg-2.0.post1.tar.gz", "demo-pkg"),
+    ("python-dateutil-2.9.0.post0.tar.gz", "python-dateutil"),
+    ("demo-1.0.tar.bz2", "demo"),
+    ("demo-not!a!version.tar.gz", "demo"),
+    ("demo.tar.gz", "demo"),
+    ("-1.0.tar.gz", "demo"),
+    ("other-1.0.tar.gz", "demo"),
+    ("demo-.zip", "demo"),
+])
+def test_sdist_names_are_read_as_packaging_reads_them(filename: str, project: str) -> None:
+    from packaging.utils import InvalidSdistFilename, canonicalize_name, parse_sdist_filename
+
+    from lading.resolve.lock import sdist_version
+
+    try:
+        named, version = parse_sdist_filename(filename)
+    except (InvalidSdistFilename, InvalidVersion):
+        expected = None
+    else:
+        expected = version if named == canonicalize_name(project) else None
+    assert sdist_version(filename, canonicalize_name(project)) == expected

@@ -46,7 +46,7 @@ from packaging.version import InvalidVersion, Version
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 from resolvelib.structs import RequirementInformation
 
-from lading.index.simple import IndexFile, PageSource, ProjectNotFound, file_facts, file_names
+from lading.index.simple import IndexFile, LazyFiles, PageSource, ProjectNotFound, file_facts, file_names
 from lading.locks.graph import ALWAYS, NEVER, Condition, atom, both, either, extra_atom, group_atom, to_marker
 from lading.manifest import Manifest
 from lading.model import SUPPORTED_HASHES, Index, Lock, Origin, Target
@@ -155,9 +155,14 @@ class LockFinder(Finder):
             held = best.get(named[1])
             if held is None or key[:2] < held[:2]:
                 best[named[1]] = key
-        chosen = {v: key[2] for v, key in sdists.items()}
-        chosen.update({v: key[2] for v, key in best.items()})
-        offers = tuple(Offer(name, v, files[chosen[v]], index) for v in sorted(chosen, reverse=True))
+        chosen = dict(sdists)
+        chosen.update(best)
+        # The picked file of a version is built when the resolver first reads it (few versions are).
+        build = files.__getitem__ if isinstance(files, LazyFiles) else None
+        offers = tuple(
+            Offer(name, v, partial(build, chosen[v][2]) if build else files[chosen[v][2]], index, yanked=chosen[v][0])
+            for v in sorted(chosen, reverse=True)
+        )
         with self._lock:
             self._version_files[name] = (files, recorded)
         return _Listing(offers, skipped, True)
@@ -212,14 +217,43 @@ def parsed_wheel(filename: str) -> Optional[tuple[NormalizedName, Version, froze
     return None if named is None else (*named, tags)
 
 
-@functools.lru_cache(maxsize=65536)
 def _wheel_name_version(head: str) -> Optional[tuple[NormalizedName, Version]]:
-    """Project and version of a wheel name's ``name-version[-build]`` part (shared by a release's wheels)."""
+    """Project and version of a wheel name's ``name-version[-build]`` part (shared by a release's wheels).
+
+    Each component is checked by packaging's rules once per run (a page of thousands of releases has
+    one name and many versions): the name, the version, the build tag separately.
+    """
+    parts = head.split("-")
+    if len(parts) not in (2, 3) or (len(parts) == 3 and not _wheel_build_ok(parts[2])):
+        return None
+    project = _wheel_project(parts[0])
+    version = _version(parts[1]) if project is not None else None
+    return None if version is None or project is None else (project, version)
+
+
+@functools.lru_cache(maxsize=4096)
+def _wheel_project(text: str) -> Optional[NormalizedName]:
     try:
-        project, version, _, _ = parse_wheel_filename(f"{head}-py3-none-any.whl")
+        return parse_wheel_filename(f"{text}-0-py3-none-any.whl")[0]
     except (InvalidWheelFilename, InvalidVersion):
         return None
-    return project, version
+
+
+@functools.lru_cache(maxsize=4096)
+def _wheel_build_ok(text: str) -> bool:
+    try:
+        parse_wheel_filename(f"x-0-{text}-py3-none-any.whl")
+    except (InvalidWheelFilename, InvalidVersion):
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=65536)
+def _version(text: str) -> Optional[Version]:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -231,13 +265,25 @@ def _wheel_tags(text: str) -> Optional[frozenset[Tag]]:
         return None
 
 
-@functools.lru_cache(maxsize=65536)
 def sdist_version(filename: str, name: NormalizedName) -> Optional[Version]:
+    """The version of an sdist of project ``name``; None for another project's or an invalid name.
+
+    Cut as packaging cuts it (the suffix, then the last dash); the name part and the version are each
+    read by packaging once per run.
+    """
+    stem = filename[:-7] if filename.endswith(".tar.gz") else filename[:-4] if filename.endswith(".zip") else ""
+    name_part, dash, version_part = stem.rpartition("-")
+    if not dash or _sdist_project(name_part) != name:
+        return None
+    return _version(version_part)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sdist_project(text: str) -> Optional[NormalizedName]:
     try:
-        project, version = parse_sdist_filename(filename)
+        return parse_sdist_filename(f"{text}-0.tar.gz")[0]
     except (InvalidSdistFilename, InvalidVersion):
         return None
-    return version if project == name else None
 
 
 # --- the provider: preferences, constraints, fetching ahead ------------------------------------------

@@ -22,7 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.parser import HeaderParser
 from pathlib import Path
-from typing import Callable, Optional, Protocol
+from typing import Callable, Optional, Protocol, Union
 
 from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement
@@ -146,18 +146,56 @@ def _marker_applies(
 # --- candidates from index pages ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class Offer:
-    """One version of a project as an index offers it for a target: the best-matching wheel."""
+    """One version of a project as an index offers it for a target: the best-matching wheel.
+
+    Immutable. ``file`` may be given as a function that builds it (with ``yanked`` known beforehand):
+    a page of thousands of versions is offered whole, but the resolver reads the files of few.
+    """
+
+    __slots__ = ("_file", "index", "name", "version", "yanked")
 
     name: NormalizedName
     version: Version
-    file: IndexFile
     index: str
+    yanked: bool
+    _file: Union[IndexFile, Callable[[], IndexFile]]
+
+    def __init__(
+        self, name: NormalizedName, version: Version, file: Union[IndexFile, Callable[[], IndexFile]], index: str,
+        *, yanked: Optional[bool] = None,
+    ) -> None:
+        if not isinstance(file, IndexFile) and yanked is None:
+            raise TypeError("an offer of a file built later needs its yanked flag")
+        set_ = object.__setattr__
+        set_(self, "name", name)
+        set_(self, "version", version)
+        set_(self, "index", index)
+        set_(self, "_file", file)
+        set_(self, "yanked", file.yanked if isinstance(file, IndexFile) else bool(yanked))
 
     @property
-    def yanked(self) -> bool:
-        return self.file.yanked
+    def file(self) -> IndexFile:
+        file = self._file
+        if isinstance(file, IndexFile):
+            return file
+        made = file()
+        object.__setattr__(self, "_file", made)
+        return made
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"an Offer is immutable ({name})")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Offer):
+            return NotImplemented
+        return (self.name, self.version, self.index, self.file) == (other.name, other.version, other.index, other.file)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.version, self.index))
+
+    def __repr__(self) -> str:
+        return f"Offer({self.name!r}, {str(self.version)!r}, {self.file!r}, index={redact(self.index)!r})"
 
 
 @dataclass(frozen=True)
