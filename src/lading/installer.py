@@ -17,10 +17,10 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 from packaging.utils import NormalizedName, canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
@@ -140,11 +140,29 @@ def run(options: InstallOptions, progress: Optional[Progress] = None, environ: O
         if options.dry_run:
             return InstallResult(found, destination, selection, plan, True,
                                  round(time.perf_counter() - started, 4), timings, tuple(notes))
+        early = _EarlyLinks(plan, destination, options, tag) if _links_early(plan, destination, options, cache,
+                                                                              tag) else None
         try:
-            trees = _prepare(plan, selection, destination, options, cache, indexes, progress, timings, target)
+            trees = _prepare(plan, selection, destination, options, cache, indexes, progress, timings, target,
+                             on_tree=early.link if early is not None else None)
         except LadingError as exc:
+            if early is not None:
+                early.abort()
             raise _disk_full_or(exc, cache.root) from None
+        except BaseException:
+            if early is not None:
+                early.abort()
+            raise
         t = time.perf_counter()
+        if early is not None:
+            try:
+                early.finish(trees, progress)
+            except LadingError as exc:
+                raise _disk_full_or(exc, destination.root) from None
+            lap("link", t)
+            progress.done()
+            return InstallResult(found, destination, selection, plan, False,
+                                 round(time.perf_counter() - started, 4), timings, tuple(notes))
         if tag:
             todo = [CompileJob(tree.root, tuple(f.path for f in tree.files if f.path.endswith(".py")))
                     for tree in trees.values() if not is_compiled(tree.root, tag)]
@@ -476,7 +494,11 @@ def _prepare(
     progress: Progress,
     timings: dict[str, float],
     target: Target,
+    on_tree: Optional[Callable[[NormalizedName, UnpackedWheel], None]] = None,
 ) -> dict[NormalizedName, UnpackedWheel]:
+    """Every tree the plan installs, in the cache. ``on_tree`` is told of each wheel's tree once it is
+    unpacked and every download of the batch is verified (never before: nothing is installed from a
+    failed batch)."""
     started = time.perf_counter()
     base = selection.lock.path.parent
     downloads: dict[NormalizedName, Download] = {}
@@ -510,8 +532,22 @@ def _prepare(
     # downloads never wait for it; the cache is content-addressed, so a tree of a batch that later fails is
     # still a correct entry (the environment is not touched before every artifact is in).
     counting = threading.Event()  # trees count on the progress display once its unpacking phase began
-    unpacker = UnpackQueue(cache, _UNPACK_WORKERS,
-                           on_done=lambda: progress.advance(items=1) if counting.is_set() else None)
+    verified = threading.Event()  # every download of the batch is in and checked
+    held: list[tuple[NormalizedName, UnpackedWheel]] = []  # trees unpacked before that
+    held_lock = threading.Lock()
+
+    def unpacked(key: str, tree: UnpackedWheel) -> None:
+        if counting.is_set():
+            progress.advance(items=1)
+        if on_tree is None:
+            return
+        with held_lock:
+            if not verified.is_set():
+                held.append((NormalizedName(key), tree))
+                return
+        on_tree(NormalizedName(key), tree)
+
+    unpacker = UnpackQueue(cache, _UNPACK_WORKERS, on_done=unpacked)
     queued: set[Download] = set()
 
     def unpack_fetched(download: Download, archive: Path) -> None:
@@ -536,6 +572,12 @@ def _prepare(
         raise
     timings["fetch"] = round(time.perf_counter() - started, 4)
     started = time.perf_counter()
+    with held_lock:
+        verified.set()
+        ready, held[:] = list(held), []
+    for name, tree in ready:
+        assert on_tree is not None
+        on_tree(name, tree)
 
     wheels = [name for name, d in downloads.items() if d.filename.endswith(".whl")]
     progress.phase("unpacking", max(0, len(wheels) - unpacker.done))
@@ -645,6 +687,77 @@ def _disk_full_or(exc: LadingError, where: Path) -> LadingError:
     cause = exc.__cause__
     full = disk_full(cause, where) if isinstance(cause, OSError) else None
     return exc if full is None or isinstance(exc, DiskFullError) else full.located(package=exc.package)
+
+
+def _links_early(plan: Plan, destination: Destination, options: InstallOptions, cache: Cache,
+                 tag: Optional[str]) -> bool:
+    """Whether each package can be linked into the environment as soon as its tree is unpacked (once the
+    batch's downloads are verified) instead of after the last tree: nothing to remove first, nothing to
+    build or compile, and links that take no space (so there is no space check to pass before any)."""
+    if plan.to_remove or tag is not None or not plan.to_install:
+        return False
+    if any(needs_build(a.selected.source) or not isinstance(a.selected.source, (PackageWheel, PackageArchive))
+           for a in plan.to_install if a.selected is not None):
+        return False
+    return _links_take_no_space(destination, cache, options.link_mode)
+
+
+def _links_take_no_space(destination: Destination, cache: Cache, link_mode: str) -> bool:
+    root = destination.root
+    while not root.exists() and root != root.parent:
+        root = root.parent
+    try:
+        return link_mode != "copy" and os.stat(root).st_dev == os.stat(cache.root).st_dev
+    except OSError:
+        return False
+
+
+class _EarlyLinks:
+    """Links packages into the environment while other wheels are still being unpacked (see _links_early).
+
+    A failure of the batch after some packages were linked leaves those packages complete (each is
+    installed with its RECORD last, as always), and a re-run finishes the job.
+    """
+
+    def __init__(self, plan: Plan, destination: Destination, options: InstallOptions, tag: Optional[str]) -> None:
+        self._actions = {a.name: a for a in plan.to_install}
+        self._paths = destination.paths
+        self._linker = Linker(options.link_mode)
+        self._shebang = options.script_interpreter or str(destination.interpreter.executable)
+        self._tag = tag
+        self._pool = ThreadPoolExecutor(max_workers=max(1, min(options.jobs, 4)), thread_name_prefix="lading-link")
+        self._started: dict[NormalizedName, Future[None]] = {}
+        self._lock = threading.Lock()
+
+    def link(self, name: NormalizedName, tree: UnpackedWheel) -> None:
+        action = self._actions.get(name)
+        if action is None:
+            return
+        with self._lock:
+            if name not in self._started:
+                self._started[name] = self._pool.submit(self._place, action, tree)
+
+    def _place(self, action: Action, tree: UnpackedWheel) -> None:
+        chosen = action.selected
+        assert chosen is not None
+        install(tree, self._paths, interpreter=self._shebang, linker=self._linker, requested=_requested(chosen),
+                direct_url=_direct_url(chosen), bytecode_tag=self._tag)
+
+    def finish(self, trees: Mapping[NormalizedName, UnpackedWheel], progress: Progress) -> None:
+        """Link what is left and wait for every link; the first failure is raised."""
+        for name, tree in trees.items():
+            self.link(name, tree)
+        progress.phase("linking", len(self._started))
+        try:
+            for future in list(self._started.values()):
+                future.result()
+                progress.advance(items=1)
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def abort(self) -> None:
+        """Stop: links not started are dropped, running ones end (each package whole or repaired later)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _check_space(plan: Plan, trees: Mapping[NormalizedName, UnpackedWheel], destination: Destination,

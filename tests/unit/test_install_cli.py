@@ -632,6 +632,27 @@ def test_hash_mismatch_is_refused_and_leaves_the_environment_unchanged(
     assert not list((tmp_path / "cache").glob(f"archives-v1/*/{r['b1'].sha256}"))
 
 
+def test_packages_are_linked_while_others_unpack_but_never_from_a_failed_batch(
+    lading: Lading, index: Index, project: Path, tmp_path: Path
+) -> None:
+    # A new venv without bytecode: each package is linked as soon as its tree is unpacked, once every
+    # download is verified. Warm the cache with alpha so its tree is ready before beta's download fails.
+    r = releases(index)
+    lading.ok(str(write_lock(project, [pkg(r["a1"])])), "--venv", str(tmp_path / "warm-up"), "--no-compile")
+    venv = tmp_path / "venv"
+    wrong = "0" * 64
+    ran = lading(str(write_lock(project, [pkg(r["a1"]), pkg(r["b1"], hashes={r["b1"].filename: wrong})])),
+                 "--venv", str(venv), "--no-compile")
+    assert ran.code == 1 and "beta 1.0" in ran.err
+    assert installed(venv) == {}, "alpha's tree was ready, but its batch failed"
+    done = lading(str(write_lock(project, [pkg(r["a1"]), pkg(r["b1"]), pkg(r["c1"])])), "--venv", str(venv),
+                  "--no-compile", "--json")
+    assert done.code == 0
+    assert installed(venv) == {"alpha": "1.0", "beta": "1.0", "gamma": "1.0"}
+    timings = json.loads(done.out)["outcome"]["timings"]
+    assert "compile" not in timings, "the early-linking path ran"
+
+
 def test_offline_with_a_warm_cache_works_and_a_cold_one_lists_what_is_missing(
     lading: Lading, index: Index, project: Path, tmp_path: Path
 ) -> None:

@@ -68,7 +68,8 @@ class UnpackQueue:
     member, so an unpack that runs while another download of the batch fails still leaves a correct entry.
     """
 
-    def __init__(self, cache: Cache, workers: int, on_done: Optional[Callable[[], None]] = None) -> None:
+    def __init__(self, cache: Cache, workers: int,
+                 on_done: Optional[Callable[[str, UnpackedWheel], None]] = None) -> None:
         self._cache = cache
         self._on_done = on_done
         self._waiting: list[tuple[int, int, str, Path, Optional[str]]] = []
@@ -110,7 +111,11 @@ class UnpackQueue:
                 self._trees[key] = tree
                 self.done += 1
             if self._on_done is not None:
-                self._on_done()
+                try:
+                    self._on_done(key, tree)
+                except BaseException as error:  # reported by finish()
+                    with self._condition:
+                        self._errors.append(error)
 
     def finish(self) -> dict[str, UnpackedWheel]:
         """Wait for every archive put in; the trees by key, or the first error."""
