@@ -674,9 +674,11 @@ def _checkout(vcs: PackageVcs, dest: Path, base: Path, label: str) -> Path:
     return dest
 
 
-# One thread: creating files is what unpacking costs, and on ext4 a second thread made it slower, not faster
-# (inode allocation contends on a per-device lock; measured in BENCHMARKS.md, "Re-run after ...").
-_UNPACK_WORKERS = 1
+# Two threads: creating files is what unpacking costs, much of it in the kernel (on ext4 without a journal,
+# finding an inode that was not freed in the last minute), which two threads do on both cores. Measured in
+# BENCHMARKS.md: one thread 2.4-3.1 s, two 1.7-2.3 s, three no better than one; before packages were linked
+# while others unpack, a second thread was slower.
+_UNPACK_WORKERS = 2
 
 
 # --- acting: change the environment ----------------------------------------------------------------
