@@ -276,9 +276,17 @@ class PageCache:
             if self._prepare is not None and not self._prepared:
                 self._prepare()
                 self._prepared = True
+            data = _encode(stored)
             path.parent.mkdir(parents=True, exist_ok=True)
-            with temp.open("wb") as handle:
-                handle.write(_encode(stored))
+            # Plain descriptors: a buffered file object adds system calls (fstat, isatty), and each gives
+            # up the interpreter lock that a writer behind busy resolver threads waits to get back.
+            handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(handle, view):]
+            finally:
+                os.close(handle)
             os.replace(temp, path)
         except (OSError, LadingError) as exc:
             log.debug("cannot store %s in the cache: %s", stored.url, exc)
