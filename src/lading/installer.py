@@ -32,7 +32,7 @@ from lading.index.config import IndexConfig, default_indexes
 from lading.install.bytecode import CompileJob, compile_trees, is_compiled
 from lading.install.installed import InstalledDist, scan
 from lading.install.link import Linker
-from lading.install.scheme import Destination, DestinationOptions, resolve_destination
+from lading.install.scheme import Destination, DestinationOptions, make_venv, resolve_destination
 from lading.install.tree import UnpackQueue, needs_build, unpacked_tree
 from lading.install.uninstall import uninstall
 from lading.install.wheel import UnpackedWheel, install
@@ -110,75 +110,110 @@ def run(options: InstallOptions, progress: Optional[Progress] = None, environ: O
     found = find(options.path, options.lock)
     lock = _project_editable(locks.read(found.path, found.format), options.editable)
     project_dir = options.path if options.path.is_dir() else found.path.parent
-    destination = resolve_destination(
-        replace(options.destination, create=not options.dry_run), project_dir, environ
-    )
-    target = options.target or target_for(destination.interpreter)
-    selection = select(lock, target, options.request)
-    notes: list[str] = [f"lock: {found.note}"] if found.note else []
-    if options.deploy:
-        _deploy_checks(lock, selection)
-    t = lap("select", started)
+    destination = resolve_destination(replace(options.destination, create=False), project_dir, environ)
+    # A new venv is made on the side while the lock is selected and the files fetched (its interpreter's
+    # facts are known already); what needs the venv itself asks made() for it.
+    making = _Making(destination) if destination.missing and not options.dry_run else None
 
-    cache = Cache(default_cache_dir(str(options.cache_dir) if options.cache_dir else None, environ))
-    indexes = _indexes(options.index_url, lock, environ)
-    with cache.using():
-        selection = _locate_files(lock, selection, target, options, cache, indexes)
-        _refuse_missing_artifacts(selection)
+    def made() -> Destination:
+        nonlocal destination
+        if making is not None:
+            destination = making.result()
+        return destination
+
+    try:
+        target = options.target or target_for(destination.interpreter)
+        selection = select(lock, target, options.request)
+        notes: list[str] = [f"lock: {found.note}"] if found.note else []
         if options.deploy:
-            _refuse_builds(lock, selection)
-        installed = scan(destination.paths) if not destination.missing else {}
-        broken = [name for name, dist in installed.items() if not dist.complete]
-        tag = destination.interpreter.cache_tag if _compiles(options, destination, target) else None
-        reinstall: dict[str, str] = {
-            **dict.fromkeys(_without_bytecode(installed, tag), "installed without bytecode"),
-            **dict.fromkeys(broken, "its last install or removal was interrupted"),
-            **dict.fromkeys(options.reinstall, "asked to reinstall"),
-        }
-        plan = make_plan(selection, installed.values(), exact=options.exact, reinstall=reinstall)
-        t = lap("plan", t)
-        if options.dry_run:
-            return InstallResult(found, destination, selection, plan, True,
-                                 round(time.perf_counter() - started, 4), timings, tuple(notes))
-        early = _EarlyLinks(plan, destination, options, tag) if _links_early(plan, destination, options, cache,
-                                                                              tag) else None
-        try:
-            trees = _prepare(plan, selection, destination, options, cache, indexes, progress, timings, target,
-                             on_tree=early.link if early is not None else None)
-        except LadingError as exc:
-            if early is not None:
-                early.abort()
-            raise _disk_full_or(exc, cache.root) from None
-        except BaseException:
-            if early is not None:
-                early.abort()
-            raise
-        t = time.perf_counter()
-        if early is not None:
+            _deploy_checks(lock, selection)
+        t = lap("select", started)
+
+        cache = Cache(default_cache_dir(str(options.cache_dir) if options.cache_dir else None, environ))
+        indexes = _indexes(options.index_url, lock, environ)
+        with cache.using():
+            selection = _locate_files(lock, selection, target, options, cache, indexes)
+            _refuse_missing_artifacts(selection)
+            if options.deploy:
+                _refuse_builds(lock, selection)
+            installed = scan(destination.paths) if not destination.missing else {}
+            broken = [name for name, dist in installed.items() if not dist.complete]
+            tag = destination.interpreter.cache_tag if _compiles(options, destination, target) else None
+            reinstall: dict[str, str] = {
+                **dict.fromkeys(_without_bytecode(installed, tag), "installed without bytecode"),
+                **dict.fromkeys(broken, "its last install or removal was interrupted"),
+                **dict.fromkeys(options.reinstall, "asked to reinstall"),
+            }
+            plan = make_plan(selection, installed.values(), exact=options.exact, reinstall=reinstall)
+            t = lap("plan", t)
+            if options.dry_run:
+                return InstallResult(found, destination, selection, plan, True,
+                                     round(time.perf_counter() - started, 4), timings, tuple(notes))
+            early = _EarlyLinks(plan, made, options, tag) if _links_early(plan, destination, options, cache,
+                                                                           tag) else None
             try:
-                early.finish(trees, progress)
+                trees = _prepare(plan, selection, destination, options, cache, indexes, progress, timings, target,
+                                 on_tree=early.link if early is not None else None)
+            except LadingError as exc:
+                if early is not None:
+                    early.abort()
+                raise _disk_full_or(exc, cache.root) from None
+            except BaseException:
+                if early is not None:
+                    early.abort()
+                raise
+            t = time.perf_counter()
+            if early is not None:
+                try:
+                    early.finish(trees, progress)
+                except LadingError as exc:
+                    raise _disk_full_or(exc, destination.root) from None
+                lap("link", t)
+                progress.done()
+                return InstallResult(found, made(), selection, plan, False,
+                                     round(time.perf_counter() - started, 4), timings, tuple(notes))
+            made()
+            if tag:
+                todo = [CompileJob(tree.root, tuple(f.path for f in tree.files if f.path.endswith(".py")))
+                        for tree in trees.values() if not is_compiled(tree.root, tag)]
+                if todo:
+                    progress.phase("compiling", len(todo))
+                    compile_trees(todo, destination.interpreter, workers=None)
+            t = lap("compile", t)
+            _check_space(plan, trees, destination, cache, options.link_mode)
+            try:
+                _apply(plan, installed, trees, destination, options, progress, tag)
             except LadingError as exc:
                 raise _disk_full_or(exc, destination.root) from None
             lap("link", t)
-            progress.done()
-            return InstallResult(found, destination, selection, plan, False,
-                                 round(time.perf_counter() - started, 4), timings, tuple(notes))
-        if tag:
-            todo = [CompileJob(tree.root, tuple(f.path for f in tree.files if f.path.endswith(".py")))
-                    for tree in trees.values() if not is_compiled(tree.root, tag)]
-            if todo:
-                progress.phase("compiling", len(todo))
-                compile_trees(todo, destination.interpreter, workers=None)
-        t = lap("compile", t)
-        _check_space(plan, trees, destination, cache, options.link_mode)
+        progress.done()
+        return InstallResult(found, made(), selection, plan, False,
+                             round(time.perf_counter() - started, 4), timings, tuple(notes))
+    except BaseException:
+        if making is not None:
+            making.settle()  # the run ends with the venv made (or not) either way, as before
+        raise
+
+
+class _Making:
+    """A missing venv being made on its own thread (``python -m venv`` runs in a subprocess meanwhile)."""
+
+    def __init__(self, planned: Destination) -> None:
+        self._future: Future[Destination] = Future()
+        threading.Thread(target=self._make, args=(planned,), name="lading-venv").start()
+
+    def _make(self, planned: Destination) -> None:
         try:
-            _apply(plan, installed, trees, destination, options, progress, tag)
-        except LadingError as exc:
-            raise _disk_full_or(exc, destination.root) from None
-        lap("link", t)
-    progress.done()
-    return InstallResult(found, destination, selection, plan, False,
-                         round(time.perf_counter() - started, 4), timings, tuple(notes))
+            self._future.set_result(make_venv(planned))
+        except BaseException as error:  # raised where the venv is needed
+            self._future.set_exception(error)
+
+    def result(self) -> Destination:
+        return self._future.result()
+
+    def settle(self) -> None:
+        """Wait for the making to end, whatever its outcome."""
+        self._future.exception()
 
 
 def _compiles(options: InstallOptions, destination: Destination, target: Target) -> bool:
@@ -721,11 +756,12 @@ class _EarlyLinks:
     installed with its RECORD last, as always), and a re-run finishes the job.
     """
 
-    def __init__(self, plan: Plan, destination: Destination, options: InstallOptions, tag: Optional[str]) -> None:
+    def __init__(self, plan: Plan, destination: Callable[[], Destination], options: InstallOptions,
+                 tag: Optional[str]) -> None:
         self._actions = {a.name: a for a in plan.to_install}
-        self._paths = destination.paths
+        self._destination = destination  # waits for a venv still being made
         self._linker = Linker(options.link_mode)
-        self._shebang = options.script_interpreter or str(destination.interpreter.executable)
+        self._script_interpreter = options.script_interpreter
         self._tag = tag
         self._pool = ThreadPoolExecutor(max_workers=max(1, min(options.jobs, 4)), thread_name_prefix="lading-link")
         self._started: dict[NormalizedName, Future[None]] = {}
@@ -742,7 +778,9 @@ class _EarlyLinks:
     def _place(self, action: Action, tree: UnpackedWheel) -> None:
         chosen = action.selected
         assert chosen is not None
-        install(tree, self._paths, interpreter=self._shebang, linker=self._linker, requested=_requested(chosen),
+        destination = self._destination()
+        shebang = self._script_interpreter or str(destination.interpreter.executable)
+        install(tree, destination.paths, interpreter=shebang, linker=self._linker, requested=_requested(chosen),
                 direct_url=_direct_url(chosen), bytecode_tag=self._tag)
 
     def finish(self, trees: Mapping[NormalizedName, UnpackedWheel], progress: Progress) -> None:

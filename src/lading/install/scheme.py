@@ -51,7 +51,9 @@ class Destination:
     created: bool  # this call made the venv
     description: str  # one human line: "venv .venv (CPython 3.11.7 ...), created"
     root: Path  # the venv, prefix or target directory; the interpreter's prefix for --python
-    missing: bool = False  # a venv still to be made (only with create=False)
+    missing: bool = False  # a venv still to be made (only with create=False): make_venv makes it
+    base: Optional[Interpreter] = None  # for a missing venv: the interpreter it is made with
+    field: Optional[str] = None  # the option or variable that named a missing venv, for messages
 
 
 def resolve_destination(
@@ -182,16 +184,24 @@ def _venv(directory: Path, opts: DestinationOptions, *, why: str) -> Destination
     base = _chosen_interpreter(opts.python)
     derived = base.venv_interpreter(directory)
     where = "the project's venv" if why == "project" else "venv"
-    if not opts.create:
-        return Destination(
-            kind="venv",
-            paths=derived.paths,
-            interpreter=derived,
-            created=False,
-            description=f"{where} {directory} (to be created with {base.describe})",
-            root=directory,
-            missing=True,
-        )
+    planned = Destination(
+        kind="venv",
+        paths=derived.paths,
+        interpreter=derived,
+        created=False,
+        description=f"{where} {directory} (to be created with {base.describe})",
+        root=directory,
+        missing=True,
+        base=base,
+        field=field,
+    )
+    return make_venv(planned) if opts.create else planned
+
+
+def make_venv(planned: Destination) -> Destination:
+    """Make the venv of a ``missing`` destination (see ``DestinationOptions.create``); the made one."""
+    directory, base, derived = planned.root, planned.base, planned.interpreter
+    assert planned.missing and base is not None
     create_venv(base.executable, directory)
     found = derived
     if not (derived.executable.exists() and derived.paths.purelib.is_dir()):
@@ -201,7 +211,7 @@ def _venv(directory: Path, opts: DestinationOptions, *, why: str) -> Destination
             raise DestinationError(
                 "the new venv has no python executable",
                 file=directory,
-                field=field,
+                field=planned.field,
                 hint=f"check that {base.executable} -m venv works",
             )
         found = interpreter(str(made))
@@ -210,7 +220,7 @@ def _venv(directory: Path, opts: DestinationOptions, *, why: str) -> Destination
         paths=found.paths,
         interpreter=found,
         created=True,
-        description=f"{where} {directory} (created with {base.describe})",
+        description=planned.description.replace("(to be created with", "(created with"),
         root=directory,
     )
 
