@@ -81,6 +81,18 @@ class Ctx:
     lading_lock: str
     values: dict[str, str]
     settle: float = 0.0  # cold runs: sync and wait this long after emptying the cache (see --settle)
+    set_aside: bool = False  # old caches and venvs are renamed away during the run, removed at its end
+
+
+def discard(ctx: Ctx, path: Path) -> None:
+    """Remove a cache or venv of an earlier run: now, or (``--set-aside``) by renaming it into the work
+    directory's ``trash``, emptied when the benchmark ends (no mass deletion while a tool is measured)."""
+    if not ctx.set_aside:
+        shutil.rmtree(path)
+        return
+    trash = ctx.work / "trash"
+    trash.mkdir(exist_ok=True)
+    path.rename(trash / f"{path.name}-{time.monotonic_ns()}")
 
 
 @dataclass(frozen=True)
@@ -323,7 +335,7 @@ def expected_set(ctx: Ctx) -> dict[str, str]:
 
 def new_venv(ctx: Ctx, venv: Path, with_pip: bool) -> None:
     if venv.exists():
-        shutil.rmtree(venv)
+        discard(ctx, venv)
     run([ctx.python, "-m", "venv", "--without-pip", venv], what="venv")
     if with_pip:
         # Seeded from a cache private to the harness, never one a benchmarked tool uses.
@@ -372,7 +384,7 @@ def one_run(ctx: Ctx, st: VariantState, scenario: str, expected: dict[str, str],
     # (the last cold run, or an unmeasured priming run).
     cache = ctx.work / "cache" / v.id
     if scenario == "cold" and cache.exists():
-        shutil.rmtree(cache)
+        discard(ctx, cache)
     cache.mkdir(parents=True, exist_ok=True)
     new_venv(ctx, venv, v.needs_pip)
     if scenario == "cold" and ctx.settle > 0:
@@ -512,6 +524,10 @@ def main(argv: Optional[list[str]] = None) -> int:
                     help="cold runs: after emptying the cache and making the venv, sync and wait this many seconds "
                     "before the clock starts (on ext4 without a journal, files created within seconds of a mass "
                     "deletion are slow to allocate; see BENCHMARKS.md)")
+    ap.add_argument("--set-aside", action="store_true",
+                    help="rename old caches and venvs into WORK/trash instead of deleting them between runs, and "
+                    "empty the trash at the end: cold runs then start on a file system without a fresh mass "
+                    "deletion, as a new CI runner does (see BENCHMARKS.md)")
     ap.add_argument("--timeout", type=float, default=600, help="seconds before a run is killed")
     ap.add_argument("--out", type=Path, default=BENCH_DIR / "results" / "install.json")
     ap.add_argument("--markdown", type=Path, help="markdown table (default: --out with .md)")
@@ -544,7 +560,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     ctx = Ctx(py, tools_root, work, args.lading.split(), args.lading_lock,
-              index_values(tools_root / "pip" / "bin" / "python"), settle=args.settle)
+              index_values(tools_root / "pip" / "bin" / "python"), settle=args.settle,
+              set_aside=args.set_aside)
     skipped: dict[str, str] = {}
     if "lading" in wanted_tools:
         probe = subprocess.run([*ctx.lading, "install", "--help"], capture_output=True, text=True)
@@ -592,6 +609,9 @@ def main(argv: Optional[list[str]] = None) -> int:
                     st.skipped = f"{scenario} run {i + 1} failed; output tail:\n{m.output_tail}"
                     log(f"!! {st.variant.id} skipped from now on:\n{m.output_tail}")
     elapsed = time.monotonic() - started
+    if (work / "trash").exists():
+        log("== emptying the trash of set-aside caches and venvs")
+        shutil.rmtree(work / "trash")
     for st in states:
         if st.skipped:
             skipped[st.variant.id] = st.skipped.splitlines()[0]
@@ -606,6 +626,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         "scenarios": scenarios,
         "lading_lock": args.lading_lock,
         "settle_s": args.settle,
+        "set_aside": args.set_aside,
         "loadavg_at_end": os.getloadavg(),
         "packages": len(expected),
         "harness_seconds": round(elapsed),
