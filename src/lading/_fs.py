@@ -29,3 +29,11 @@ def is_file(path: Path) -> bool:
         return path.is_file()
     except (OSError, ValueError):
         return False
+
+
+def file_url_path(url_path: str) -> Path:
+    """The local path of a ``file:`` URL's path part, by ``url2pathname`` (imported on first use:
+    ``urllib.request`` brings ``http.client`` and the email parser, 11 ms a warm install would pay)."""
+    from urllib.request import url2pathname
+
+    return Path(url2pathname(url_path))

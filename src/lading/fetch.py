@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Callable, Optional, Protocol, Union
 from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
+from lading._fs import file_url_path
 from lading.cache import ARCHIVES, Cache, is_sha256
 from lading.errors import IndexError_, LadingError, disk_full
 from lading.index.config import redact
@@ -358,7 +358,7 @@ def _local_path(download: Download) -> Optional[Path]:
     if download.path is not None:
         return download.path
     if download.url is not None and urlsplit(download.url).scheme.lower() == "file":
-        return Path(url2pathname(urlsplit(download.url).path))
+        return file_url_path(urlsplit(download.url).path)
     return None
 
 
@@ -546,7 +546,7 @@ def _offline_error(missing: Sequence[_Missing], cache: Cache) -> OfflineMissingE
 def _as_dir(value: Union[str, Path]) -> Path:
     text = str(value)
     if text.startswith("file:"):
-        return Path(url2pathname(urlsplit(text).path))
+        return file_url_path(urlsplit(text).path)
     return Path(text)
 
 

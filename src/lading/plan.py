@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Optional, Protocol, Union
 from urllib.parse import urlparse, urlsplit, urlunsplit
-from urllib.request import url2pathname
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from lading._fs import file_url_path
 from lading.model import (
     PackageArchive,
     PackageDirectory,
@@ -179,6 +179,6 @@ def _direct_url_matches(direct_url: Optional[Mapping[str, Any]], chosen: Selecte
         parsed = urlparse(url)
         if parsed.scheme != "file":
             return False
-        same = Path(url2pathname(parsed.path)).resolve() == (base / source.path).resolve()
+        same = file_url_path(parsed.path).resolve() == (base / source.path).resolve()
         return same and bool(info.get("editable")) == bool(source.editable)
     return False

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
 
 from packaging.markers import (
     Marker,
@@ -39,6 +38,7 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from lading import _fs
+from lading._fs import file_url_path
 from lading._toml import parse_toml, read_text
 from lading.errors import LadingError, LockFormatError
 from lading.locks import graph
@@ -507,7 +507,7 @@ def _name_of(location: str, line: _Line) -> tuple[NormalizedName, tuple[str, ...
 
 def _local_path(location: str, base: Path) -> Optional[Path]:
     if location.startswith("file:"):
-        return Path(url2pathname(urlsplit(location).path))
+        return file_url_path(urlsplit(location).path)
     if "://" in location or "+" in location.split(":", 1)[0]:
         return None
     return base / os.path.expanduser(location.split("#", 1)[0])
