@@ -258,9 +258,38 @@ def test_existing_venv_is_synced_not_recreated(tmp_path: Path) -> None:
     config = (venv / "pyvenv.cfg").stat().st_mtime_ns
     dest = resolve_destination(_opts(venv=venv), tmp_path, {})
     assert not dest.created
-    assert dest.interpreter.origin is None
     assert dest.interpreter.version == (3, 11)
     assert (venv / "pyvenv.cfg").stat().st_mtime_ns == config
+
+
+def test_existing_venv_made_from_the_running_python_is_known_without_asking_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    venv = tmp_path / "env"
+    create_venv(Path(sys.executable), venv)
+    asked = interpreter(str(venv / "bin" / "python"))  # what the venv's own python says
+    asked_tags = target_for(asked).tags
+
+    def no_subprocess(executable: str) -> object:
+        raise AssertionError(f"{executable} was asked")
+
+    monkeypatch.setattr("lading.target._run_introspection", no_subprocess)
+    monkeypatch.setattr("lading.target._RAW", {})
+    dest = resolve_destination(_opts(venv=venv), tmp_path, {})
+    assert not dest.created and dest.interpreter.executable == venv / "bin" / "python"
+    assert dest.paths == asked.paths
+    assert dest.interpreter.cache_tag == asked.cache_tag and dest.interpreter.version == asked.version
+    assert target_for(dest.interpreter).tags == asked_tags
+
+
+def test_existing_venv_whose_config_names_another_version_is_asked(tmp_path: Path) -> None:
+    venv = tmp_path / "env"
+    create_venv(Path(sys.executable), venv)
+    config = venv / "pyvenv.cfg"
+    config.write_text(config.read_text() + "version_info = 3.11.7.final.0\n")
+    assert scheme._made_from_this_python(venv, venv / "bin" / "python") is None
+    dest = resolve_destination(_opts(venv=venv), tmp_path, {})
+    assert dest.interpreter.origin is None  # asked in a subprocess
 
 
 def test_existing_venv_with_another_python_is_refused(tmp_path: Path) -> None:

@@ -162,7 +162,8 @@ def _venv(directory: Path, opts: DestinationOptions, *, why: str) -> Destination
         )
     python = _venv_python(directory)
     if is_venv(directory) and python is not None:
-        found = interpreter(str(python))
+        found = (_made_from_this_python(directory, python) if opts.python is None else None) or \
+            interpreter(str(python))
         if opts.python is not None:
             wanted = interpreter(opts.python)
             if (wanted.implementation, wanted.version) != (found.implementation, found.version):
@@ -223,6 +224,24 @@ def make_venv(planned: Destination) -> Destination:
         description=planned.description.replace("(to be created with", "(created with"),
         root=directory,
     )
+
+
+def _made_from_this_python(directory: Path, python: Path) -> Optional[Interpreter]:
+    """The venv's interpreter derived as for a venv lading makes, when the venv was made from the Python
+    running lading: its python is that same file, its pyvenv.cfg names that version and nothing else, and
+    its site-packages is where the derivation says. Saves asking it in a subprocess (30-40 ms a sync)."""
+    base = current_interpreter()
+    try:
+        same = os.path.realpath(python) == os.path.realpath(base.executable)
+        config = (directory / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace")
+    except (OSError, ValueError):
+        return None
+    versions = {value.strip() for key, _, value in (line.partition("=") for line in config.splitlines())
+                if key.strip().lower() in ("version", "version_info")}
+    if not same or versions != {base.full_version}:
+        return None
+    derived = base.venv_interpreter(directory)
+    return derived if derived.executable == python and derived.paths.purelib.is_dir() else None
 
 
 def _venv_python(directory: Path) -> Optional[Path]:
