@@ -163,26 +163,21 @@ def run(options: InstallOptions, progress: Optional[Progress] = None, environ: O
                     early.abort()
                 raise
             t = time.perf_counter()
-            if early is not None:
-                try:
-                    early.finish(trees, progress)
-                except LadingError as exc:
-                    raise _disk_full_or(exc, destination.root) from None
-                lap("link", t)
-                progress.done()
-                return InstallResult(found, made(), selection, plan, False,
-                                     round(time.perf_counter() - started, 4), timings, tuple(notes))
-            made()
-            if tag:
-                todo = [CompileJob(tree.root, tuple(f.path for f in tree.files if f.path.endswith(".py")))
-                        for tree in trees.values() if not is_compiled(tree.root, tag)]
-                if todo:
-                    progress.phase("compiling", len(todo))
-                    compile_trees(todo, destination.interpreter, workers=None)
-            t = lap("compile", t)
-            _check_space(plan, trees, destination, cache, options.link_mode)
+            if early is None:  # else the links were made as the trees came, with nothing to compile
+                made()
+                if tag:
+                    todo = [CompileJob(tree.root, tuple(f.path for f in tree.files if f.path.endswith(".py")))
+                            for tree in trees.values() if not is_compiled(tree.root, tag)]
+                    if todo:
+                        progress.phase("compiling", len(todo))
+                        compile_trees(todo, destination.interpreter, workers=None)
+                t = lap("compile", t)
+                _check_space(plan, trees, destination, cache, options.link_mode)
             try:
-                _apply(plan, installed, trees, destination, options, progress, tag)
+                if early is not None:
+                    early.finish(trees, progress)
+                else:
+                    _apply(plan, installed, trees, destination, options, progress, tag)
             except LadingError as exc:
                 raise _disk_full_or(exc, destination.root) from None
             lap("link", t)

@@ -10,9 +10,8 @@ from __future__ import annotations
 import html
 import json
 import re
-import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -22,6 +21,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from packaging.utils import canonicalize_name
 
+from lading._once import Once
 from lading.errors import IndexError_
 from lading.index.config import redact
 from lading.index.http import Fetched, HttpClient, NotFound
@@ -113,26 +113,14 @@ class SimpleIndex:
         self._cache = cache
         self._offline = offline
         self._workers = workers
-        self._pages: dict[str, Future[ProjectPage]] = {}
-        self._lock = threading.Lock()
+        self._pages: Once[str, ProjectPage] = Once()
 
     def __repr__(self) -> str:
         return f"SimpleIndex({redact(self.url)!r})"
 
     def get(self, project: str) -> ProjectPage:
         name = canonicalize_name(project)
-        with self._lock:
-            future = self._pages.get(name)
-            owner = future is None
-            if future is None:
-                future = Future()
-                self._pages[name] = future
-        if owner:
-            try:
-                future.set_result(self._fetch(name))
-            except BaseException as exc:  # every waiter must see the same failure
-                future.set_exception(exc)
-        return future.result()
+        return self._pages.get(name, partial(self._fetch, name))
 
     def prefetch(self, projects: Iterable[str]) -> None:
         """Fetch pages in parallel so later :meth:`get` calls are answered from memory.

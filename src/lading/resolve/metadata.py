@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 from packaging.version import InvalidVersion, Version
 
+from lading._once import Once
 from lading.cache import Cache
 from lading.errors import IndexError_
 from lading.index.http import HttpClient, NotFound, strip_credentials
@@ -82,8 +83,7 @@ class LockMetadata:
         self._pages = pages
         self._get_file = get_file
         self._build = build
-        self._futures: dict[str, Future[CoreMetadata]] = {}
-        self._lock = threading.Lock()
+        self._answers: Once[str, CoreMetadata] = Once()
         self._unadvertised = _UnadvertisedFiles()
         # Asking hosts for unadvertised files on the side, off the resolver's workers.
         self._probes = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lading-probe")
@@ -102,19 +102,7 @@ class LockMetadata:
         self.close()
 
     def metadata(self, offer: Offer) -> CoreMetadata:
-        key = offer.file.url
-        with self._lock:
-            future = self._futures.get(key)
-            owner = future is None
-            if future is None:
-                future = Future()
-                self._futures[key] = future
-        if owner:
-            try:
-                future.set_result(self._compute(offer))
-            except BaseException as exc:  # every waiter sees the same failure
-                future.set_exception(exc)
-        return future.result()
+        return self._answers.get(offer.file.url, partial(self._compute, offer))
 
     def prefetch(self, offers: Iterable[Offer]) -> None:
         """Start fetching in the background; returns at once."""

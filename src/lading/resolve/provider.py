@@ -18,9 +18,10 @@ from __future__ import annotations
 import threading
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.parser import HeaderParser
+from functools import partial
 from pathlib import Path
 from typing import Callable, Optional, Protocol, Union
 
@@ -39,6 +40,7 @@ from packaging.version import InvalidVersion, Version
 from resolvelib import AbstractProvider, BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 from resolvelib.structs import RequirementInformation
 
+from lading._once import Once
 from lading.errors import IndexError_
 from lading.index.config import redact
 from lading.index.http import HttpClient
@@ -241,7 +243,7 @@ class Finder:
         self.target = target
         self._rank = {tag: i for i, tag in enumerate(target.tags)}
         self._python = Version(target.environment.get("python_full_version", "0"))
-        self._listings: dict[str, Future[_Listing]] = {}
+        self._listings: Once[NormalizedName, _Listing] = Once()
         self._lock = threading.Lock()
 
     def offers(self, name: str) -> tuple[Offer, ...]:
@@ -262,19 +264,8 @@ class Finder:
         return f"{text}; files skipped: {skipped}" if skipped else text
 
     def _listing(self, name: NormalizedName) -> _Listing:
-        # The first caller lists the project and later ones (the resolver and background warm-up
-        # tasks) wait for it: a big page is read once.
-        with self._lock:
-            future = self._listings.get(name)
-            owner = future is None
-            if future is None:
-                future = self._listings[name] = Future()
-        if owner:
-            try:
-                future.set_result(self._list(name))
-            except BaseException as exc:  # every waiter sees the same failure
-                future.set_exception(exc)
-        return future.result()
+        # The resolver and background warm-up tasks may ask at once: a big page is read once.
+        return self._listings.get(name, partial(self._list, name))
 
     def _list(self, name: NormalizedName) -> _Listing:
         for source in self.sources:
