@@ -151,6 +151,8 @@ def run(options: InstallOptions, progress: Optional[Progress] = None, environ: O
                                      round(time.perf_counter() - started, 4), timings, tuple(notes))
             early = _EarlyLinks(plan, made, options, tag) if _links_early(plan, destination, options, cache,
                                                                            tag) else None
+            if any(a.selected is not None and needs_build(a.selected.source) for a in plan.to_install):
+                made()  # builds run with the destination's interpreter
             try:
                 trees = _prepare(plan, selection, destination, options, cache, indexes, progress, timings, target,
                                  on_tree=early.link if early is not None else None)
