@@ -11,7 +11,7 @@ from packaging.version import InvalidVersion, Version
 
 from lading.index import simple
 from lading.index.simple import IndexFile, parse_html
-from lading.resolve.lock import parsed_wheel
+from lading.resolve.lock import _wheel_name_version, _wheel_tags
 
 BASE = "https://example.invalid/simple/demo/"
 
@@ -98,6 +98,17 @@ def test_quick_html_reading_keeps_what_the_page_says() -> None:
     assert (second.yanked, second.yanked_reason, second.core_metadata) == (True, "", {"sha256": "ef"})
     assert (third.yanked_reason, third.url) == ("broken & bad", BASE + "demo-1.2.tar.gz")
     assert [f.filename for f in parse_html(PAGES["comments and scripts (full parser)"], BASE)] == ["demo-1.0.tar.gz"]
+
+
+def parsed_wheel(filename: str) -> Optional[tuple[NormalizedName, Version, frozenset[Tag]]]:
+    """A wheel name read as the lock finder reads it: cut at the third dash from the end, then its tag
+    part and its name-version part, each by lading's cached readers."""
+    parts = filename[:-4].rsplit("-", 3) if filename.endswith(".whl") else ()
+    if len(parts) != 4:
+        return None
+    tags = _wheel_tags("-".join(parts[1:]))
+    named = _wheel_name_version(parts[0]) if tags is not None else None
+    return None if named is None or tags is None else (*named, tags)
 
 
 def reference(filename: str) -> Optional[tuple[NormalizedName, Version, frozenset[Tag]]]:

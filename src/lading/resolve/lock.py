@@ -200,23 +200,6 @@ def _python_range(text: str) -> Optional[SpecifierSet]:
         return None
 
 
-@functools.lru_cache(maxsize=200_000)
-def parsed_wheel(filename: str) -> Optional[tuple[NormalizedName, Version, frozenset[Tag]]]:
-    """(project, version, tags) of a wheel file name; None when it is not a valid one.
-
-    Building the tag set was most of the cost, and a project's wheels share a few tag strings (and a
-    release's wheels one name and version): each part is parsed once, by packaging's rules.
-    """
-    parts = filename[:-4].rsplit("-", 3) if filename.endswith(".whl") else ()
-    if len(parts) != 4:
-        return None
-    tags = _wheel_tags("-".join(parts[1:]))
-    if tags is None:
-        return None
-    named = _wheel_name_version(parts[0])
-    return None if named is None else (*named, tags)
-
-
 def _wheel_name_version(head: str) -> Optional[tuple[NormalizedName, Version]]:
     """Project and version of a wheel name's ``name-version[-build]`` part (shared by a release's wheels).
 
@@ -649,13 +632,10 @@ def _package(entry: _Merged, marker: Optional[Marker], manifest: Path) -> Packag
     )
 
 
-def _better_sdist(file: IndexFile, held: Optional[IndexFile], *, yanked_first: bool = False) -> bool:
-    """One sdist per version: a .tar.gz (the standard form) wins over a .zip (and, when asked, a
-    non-yanked file over a yanked one)."""
+def _better_sdist(file: IndexFile, held: Optional[IndexFile]) -> bool:
+    """One sdist per version: a .tar.gz (the standard form) wins over a .zip."""
     if held is None:
         return True
-    if yanked_first and held.yanked != file.yanked:
-        return held.yanked
     return not held.filename.endswith(".tar.gz") and file.filename.endswith(".tar.gz")
 
 
