@@ -201,3 +201,20 @@ def parse_runs_for(items: list[str], error: Callable[[str], object]) -> dict[tup
         except ValueError:
             error(f"--runs-for wants TOOL[:SCENARIO]=N, not {item!r}")
     return per_tool
+
+
+def compile_lading(lading: list[str]) -> None:
+    """Compile lading's own modules to bytecode once, as an installed lading has them: a checkout run
+    with PYTHONDONTWRITEBYTECODE set would otherwise compile changed modules again in every measured run."""
+    script = Path(lading[0])
+    try:
+        first = script.read_text(errors="replace").splitlines()[0]
+    except (OSError, IndexError):
+        return
+    if not first.startswith("#!") or "python" not in first:
+        return  # a zipapp or a binary: nothing to compile here
+    python = first[2:].strip().split()[0]
+    where = subprocess.run([python, "-c", "import lading, os; print(os.path.dirname(lading.__file__))"],
+                           capture_output=True, text=True)
+    if where.returncode == 0 and where.stdout.strip():
+        subprocess.run([python, "-m", "compileall", "-q", where.stdout.strip()], capture_output=True)

@@ -52,6 +52,7 @@ from _common import (
     SERVICE_DIR,
     ToolFailure,
     clean_env,
+    compile_lading,
     ensure_tool,
     find_python311,
     index_values,
@@ -564,6 +565,7 @@ def main(argv: Optional[list[str]] = None) -> int:
               set_aside=args.set_aside)
     skipped: dict[str, str] = {}
     if "lading" in wanted_tools:
+        compile_lading(ctx.lading)
         probe = subprocess.run([*ctx.lading, "install", "--help"], capture_output=True, text=True)
         if probe.returncode != 0:
             skipped["lading-*"] = ("`lading install --help` failed (exit code "

@@ -48,6 +48,7 @@ from _common import (
     REPO_ROOT,
     ToolFailure,
     clean_env,
+    compile_lading,
     ensure_tool,
     find_python311,
     index_values,
@@ -355,6 +356,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             versions["pdm"] = subprocess.run([str(tools_root / "pdm" / "bin" / "pdm"), "--version"],
                                              capture_output=True, text=True).stdout.strip()
     if "lading" in wanted:
+        compile_lading(args.lading.split())
         versions["lading"] = subprocess.run([*args.lading.split(), "--version"], capture_output=True,
                                             text=True).stdout.strip()
 

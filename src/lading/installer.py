@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Optional, Union
@@ -32,10 +32,12 @@ from lading.index.config import IndexConfig, default_indexes
 from lading.install.bytecode import CompileJob, compile_trees, is_compiled
 from lading.install.installed import InstalledDist, scan
 from lading.install.link import Linker
+from lading.install.paths import InstallPaths
 from lading.install.scheme import Destination, DestinationOptions, make_venv, resolve_destination
 from lading.install.tree import UnpackQueue, needs_build, unpacked_tree
 from lading.install.uninstall import uninstall
 from lading.install.wheel import UnpackedWheel, install
+from lading.install.workers import FIRST, Workers, start_workers
 from lading.locks.detect import Found, find
 from lading.locks.staleness import freshness
 from lading.model import (
@@ -149,40 +151,16 @@ def run(options: InstallOptions, progress: Optional[Progress] = None, environ: O
             if options.dry_run:
                 return InstallResult(found, destination, selection, plan, True,
                                      round(time.perf_counter() - started, 4), timings, tuple(notes))
-            early = _EarlyLinks(plan, made, options, tag) if _links_early(plan, destination, options, cache,
-                                                                           tag) else None
-            if any(a.selected is not None and needs_build(a.selected.source) for a in plan.to_install):
-                made()  # builds run with the destination's interpreter
+            workers = start_workers(_WORKERS) if plan.to_install else None
             try:
-                trees = _prepare(plan, selection, destination, options, cache, indexes, progress, timings, target,
-                                 on_tree=early.link if early is not None else None)
-            except LadingError as exc:
-                if early is not None:
-                    early.abort()
-                raise _disk_full_or(exc, cache.root) from None
+                _act(plan, selection, installed, destination, made, options, cache, indexes, progress, timings,
+                     target, tag, workers)
             except BaseException:
-                if early is not None:
-                    early.abort()
+                if workers is not None:
+                    workers.shutdown(cancel=True)
                 raise
-            t = time.perf_counter()
-            if early is None:  # else the links were made as the trees came, with nothing to compile
-                made()
-                if tag:
-                    todo = [CompileJob(tree.root, tuple(f.path for f in tree.files if f.path.endswith(".py")))
-                            for tree in trees.values() if not is_compiled(tree.root, tag)]
-                    if todo:
-                        progress.phase("compiling", len(todo))
-                        compile_trees(todo, destination.interpreter, workers=None)
-                t = lap("compile", t)
-                _check_space(plan, trees, destination, cache, options.link_mode)
-            try:
-                if early is not None:
-                    early.finish(trees, progress)
-                else:
-                    _apply(plan, installed, trees, destination, options, progress, tag)
-            except LadingError as exc:
-                raise _disk_full_or(exc, destination.root) from None
-            lap("link", t)
+            if workers is not None:
+                workers.shutdown()
         progress.done()
         return InstallResult(found, made(), selection, plan, False,
                              round(time.perf_counter() - started, 4), timings, tuple(notes))
@@ -190,6 +168,49 @@ def run(options: InstallOptions, progress: Optional[Progress] = None, environ: O
         if making is not None:
             making.settle()  # the run ends with the venv made (or not) either way, as before
         raise
+
+
+def _act(plan: Plan, selection: Selection, installed: Mapping[NormalizedName, InstalledDist],
+         destination: Destination, made: Callable[[], Destination], options: InstallOptions, cache: Cache,
+         indexes: Optional[IndexConfig], progress: Progress, timings: dict[str, float], target: Target,
+         tag: Optional[str], workers: Optional[Workers]) -> None:
+    """Fetch, unpack, build, compile and link what the plan installs, and remove what it removes."""
+    early = _EarlyLinks(plan, made, options, tag, workers) \
+        if workers is not None and _links_early(plan, destination, options, cache, tag) else None
+    if any(a.selected is not None and needs_build(a.selected.source) for a in plan.to_install):
+        made()  # builds run with the destination's interpreter
+    try:
+        trees = {} if workers is None else _prepare(
+            plan, selection, destination, options, cache, indexes, progress, timings, target, workers,
+            on_tree=early.link if early is not None else None)
+    except LadingError as exc:
+        if early is not None:
+            early.abort()
+        raise _disk_full_or(exc, cache.root) from None
+    except BaseException:
+        if early is not None:
+            early.abort()
+        raise
+    t = time.perf_counter()
+    if early is None:  # else the links were made as the trees came, with nothing to compile
+        destination = made()
+        if tag:
+            todo = [CompileJob(tree.root, tuple(f.path for f in tree.files if f.path.endswith(".py")))
+                    for tree in trees.values() if not is_compiled(tree.root, tag)]
+            if todo:
+                progress.phase("compiling", len(todo))
+                compile_trees(todo, destination.interpreter, workers=None)
+        timings["compile"] = round(time.perf_counter() - t, 4)
+        t = time.perf_counter()
+        _check_space(plan, trees, destination, cache, options.link_mode)
+    try:
+        if early is not None:
+            early.finish(trees, progress)
+        else:
+            _apply(plan, installed, trees, made(), options, progress, tag, workers)
+    except LadingError as exc:
+        raise _disk_full_or(exc, made().root) from None
+    timings["link"] = round(time.perf_counter() - t, 4)
 
 
 class _Making:
@@ -526,6 +547,7 @@ def _prepare(
     progress: Progress,
     timings: dict[str, float],
     target: Target,
+    workers: Workers,
     on_tree: Optional[Callable[[NormalizedName, UnpackedWheel], None]] = None,
 ) -> dict[NormalizedName, UnpackedWheel]:
     """Every tree the plan installs, in the cache. ``on_tree`` is told of each wheel's tree once it is
@@ -579,7 +601,7 @@ def _prepare(
                 return
         on_tree(NormalizedName(key), tree)
 
-    unpacker = UnpackQueue(cache, _UNPACK_WORKERS, on_done=unpacked)
+    unpacker = UnpackQueue(cache, workers, on_done=unpacked)
     queued: set[Download] = set()
 
     def unpack_fetched(download: Download, archive: Path) -> None:
@@ -706,11 +728,9 @@ def _checkout(vcs: PackageVcs, dest: Path, base: Path, label: str) -> Path:
     return dest
 
 
-# Two threads: creating files is what unpacking costs, much of it in the kernel (on ext4 without a journal,
-# finding an inode that was not freed in the last minute), which two threads do on both cores. Measured in
-# BENCHMARKS.md: one thread 2.4-3.1 s, two 1.7-2.3 s, three no better than one; before packages were linked
-# while others unpack, a second thread was slower.
-_UNPACK_WORKERS = 2
+# Two workers (processes on Linux, see install/workers.py) unpack and link: creating files is what a cold install
+# costs, much of it in the kernel, and this machine class has two cores. Measured in BENCHMARKS.md.
+_WORKERS = 2
 
 
 # --- acting: change the environment ----------------------------------------------------------------
@@ -754,13 +774,13 @@ class _EarlyLinks:
     """
 
     def __init__(self, plan: Plan, destination: Callable[[], Destination], options: InstallOptions,
-                 tag: Optional[str]) -> None:
+                 tag: Optional[str], workers: Workers) -> None:
         self._actions = {a.name: a for a in plan.to_install}
         self._destination = destination  # waits for a venv still being made
-        self._linker = Linker(options.link_mode)
+        self._link_mode = options.link_mode
         self._script_interpreter = options.script_interpreter
         self._tag = tag
-        self._pool = ThreadPoolExecutor(max_workers=max(1, min(options.jobs, 4)), thread_name_prefix="lading-link")
+        self._workers = workers
         self._started: dict[NormalizedName, Future[None]] = {}
         self._lock = threading.Lock()
 
@@ -769,32 +789,67 @@ class _EarlyLinks:
         if action is None:
             return
         with self._lock:
-            if name not in self._started:
-                self._started[name] = self._pool.submit(self._place, action, tree)
-
-    def _place(self, action: Action, tree: UnpackedWheel) -> None:
-        chosen = action.selected
-        assert chosen is not None
-        destination = self._destination()
-        shebang = self._script_interpreter or str(destination.interpreter.executable)
-        install(tree, destination.paths, interpreter=shebang, linker=self._linker, requested=_requested(chosen),
-                direct_url=_direct_url(chosen), bytecode_tag=self._tag)
+            if name in self._started:
+                return
+            placeholder: Future[None] = Future()  # claims the name while the venv is waited for
+            self._started[name] = placeholder
+        try:
+            future = _submit_link(self._workers, action, tree, self._destination(), self._script_interpreter,
+                                  self._link_mode, self._tag)
+        except BaseException as error:
+            placeholder.set_exception(error)
+            raise
+        future.add_done_callback(lambda done: _chain(done, placeholder))
 
     def finish(self, trees: Mapping[NormalizedName, UnpackedWheel], progress: Progress) -> None:
         """Link what is left and wait for every link; the first failure is raised."""
         for name, tree in trees.items():
             self.link(name, tree)
         progress.phase("linking", len(self._started))
-        try:
-            for future in list(self._started.values()):
-                future.result()
-                progress.advance(items=1)
-        finally:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        for future in list(self._started.values()):
+            future.result()
+            progress.advance(items=1)
 
     def abort(self) -> None:
         """Stop: links not started are dropped, running ones end (each package whole or repaired later)."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            started = list(self._started.values())
+        for future in started:
+            future.cancel()
+
+
+def _chain(done: Future[None], into: Future[None]) -> None:
+    if done.cancelled():
+        into.cancel()
+    elif done.exception() is not None:
+        into.set_exception(done.exception())
+    else:
+        into.set_result(None)
+
+
+def _submit_link(workers: Workers, action: Action, tree: UnpackedWheel, destination: Destination,
+                 script_interpreter: Optional[str], link_mode: str, tag: Optional[str]) -> Future[None]:
+    chosen = action.selected
+    assert chosen is not None
+    shebang = script_interpreter or str(destination.interpreter.executable)
+    # links go before waiting unpacks: a linked package is finished work, and the last task of a run is then
+    # a small one
+    return workers.submit(link_tree, tree, destination.paths, shebang, link_mode, _requested(chosen),
+                          _direct_url(chosen), tag, first=FIRST)
+
+
+_LINKERS: dict[str, Linker] = {}
+
+
+def link_tree(tree: UnpackedWheel, paths: InstallPaths, shebang: str, link_mode: str, requested: bool,
+              direct_url: Optional[dict[str, Any]], tag: Optional[str]) -> None:
+    """Install one unpacked tree into ``paths`` (a worker task). One Linker per link mode and process, so
+    ``auto`` settles once per worker."""
+    linker = _LINKERS.get(link_mode)
+    if linker is None:
+        linker = _LINKERS.setdefault(link_mode, Linker(link_mode))
+    install(tree, paths, interpreter=shebang, linker=linker, requested=requested, direct_url=direct_url,
+            bytecode_tag=tag, jobs=1)
 
 
 def _check_space(plan: Plan, trees: Mapping[NormalizedName, UnpackedWheel], destination: Destination,
@@ -828,9 +883,8 @@ def _apply(
     options: InstallOptions,
     progress: Progress,
     tag: Optional[str],
+    workers: Optional[Workers],
 ) -> None:
-    linker = Linker(options.link_mode)
-    shebang = options.script_interpreter or str(destination.interpreter.executable)
     progress.phase("removing", len(plan.to_remove))
     for action in plan.to_remove:
         dist = installed.get(action.name)
@@ -838,17 +892,14 @@ def _apply(
             uninstall(dist, destination.paths)
         progress.advance(items=1)
     progress.phase("linking", len(plan.to_install))
-
-    def place(action: Action) -> None:
-        chosen = action.selected
-        assert chosen is not None
-        install(trees[action.name], destination.paths, interpreter=shebang,
-                linker=linker, requested=_requested(chosen), direct_url=_direct_url(chosen),
-                bytecode_tag=tag)
+    if not plan.to_install:
+        return
+    assert workers is not None
+    futures = [_submit_link(workers, action, trees[action.name], destination, options.script_interpreter,
+                            options.link_mode, tag) for action in plan.to_install]
+    for future in futures:
+        future.result()
         progress.advance(items=1)
-
-    with ThreadPoolExecutor(max_workers=max(1, min(options.jobs, 4))) as pool:
-        list(pool.map(place, plan.to_install))
 
 
 def _requested(chosen: Selected) -> bool:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import zipfile
+from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 
 from lading.cache import Cache
 from lading.install import WheelError
-from lading.install import tree as tree_module
 from lading.install.tree import UnpackQueue
-from lading.install.wheel import unpack
+from lading.install.wheel import MANIFEST_NAME, unpack
+from lading.install.workers import ProcessWorkers, ThreadWorkers, Workers
 from tests.wheelmaker import make_wheel, record_text, wheel_entries, write_zip, zip_info
 
 
@@ -92,59 +95,70 @@ def test_a_member_inflating_past_its_declared_size_is_refused(tmp_path: Path) ->
     assert not dest.exists()
 
 
-def test_the_unpack_queue_takes_the_largest_waiting_archive_first(tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def wait_for_file(path: Path) -> None:
+    """A worker task that keeps its worker busy until ``path`` exists."""
+    deadline = time.monotonic() + 10
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _busy(workers: Workers, gate: Path) -> Future[None]:
+    busy: Future[None] = workers.submit(wait_for_file, gate)
+    deadline = time.monotonic() + 10
+    while not busy.running() and time.monotonic() < deadline:
+        time.sleep(0.001)
+    return busy
+
+
+@pytest.fixture(params=["processes", "threads"])
+def workers(request: pytest.FixtureRequest) -> Iterator[Workers]:
+    started: Workers = ProcessWorkers(1) if request.param == "processes" else ThreadWorkers(1)
+    yield started
+    started.shutdown(cancel=True)
+
+
+def test_the_unpack_queue_takes_the_largest_waiting_archive_first(tmp_path: Path, workers: Workers) -> None:
     wheels = {size: make_wheel(tmp_path, f"p{size}", "1.0", {f"p{size}/__init__.py": os.urandom(size)})
               for size in (10, 50_000, 5_000)}
-    order: list[str] = []
-    real = tree_module.unpacked_tree
-
-    def recording(cache: Cache, archive: Path, sha256: object = None) -> object:
-        order.append(archive.name)
-        return real(cache, archive)
-
-    monkeypatch.setattr(tree_module, "unpacked_tree", recording)
-    queue = UnpackQueue(Cache(tmp_path / "cache"), 1)
-    with queue._condition:  # the worker waits until all three are queued
-        for size in (10, 50_000, 5_000):
-            queue.put(f"p{size}", wheels[size])
+    gate = tmp_path / "gate"
+    busy = _busy(workers, gate)  # the one worker is busy until all three are queued
+    queue = UnpackQueue(Cache(tmp_path / "cache"), workers)
+    for size in (10, 50_000, 5_000):
+        queue.put(f"p{size}", wheels[size])
+    gate.touch()
+    busy.result(timeout=10)
     trees = queue.finish()
-    assert order == [wheels[50_000].name, wheels[5_000].name, wheels[10].name]
     assert sorted(trees) == ["p10", "p5000", "p50000"]
     assert all((tree.root / key / "__init__.py").is_file() for key, tree in trees.items())
+    made = sorted(trees, key=lambda key: (trees[key].root / MANIFEST_NAME).stat().st_mtime_ns)
+    assert made == ["p50000", "p5000", "p10"]
 
 
-def test_an_unpack_failure_is_raised_by_finish_and_no_tree_of_it_is_published(tmp_path: Path) -> None:
+def test_an_unpack_failure_is_raised_by_finish_and_no_tree_of_it_is_published(tmp_path: Path,
+                                                                                workers: Workers) -> None:
     good = make_wheel(tmp_path, "good", "1.0")
     bad = make_wheel(tmp_path, "bad", "1.0", {"bad/__init__.py": b"x = 1\n"})
     _patch(bad, b"bad/__init__.py", b"bad/__evil__.py")  # local header no longer matches
     cache = Cache(tmp_path / "cache")
-    queue = UnpackQueue(cache, 1)
+    queue = UnpackQueue(cache, workers)
     queue.put("bad", bad)
     queue.put("good", good)
-    with pytest.raises(WheelError, match="local header"):
+    with pytest.raises(WheelError, match="local header") as raised:
         queue.finish()
+    assert raised.value.package == "bad 1.0" and (raised.value.field or "").startswith("member ")
     published = [p for p in (cache.root / "wheels-v1").glob("*/*") if p.is_dir()]
     assert len(published) == 1 and (published[0] / "good" / "__init__.py").is_file()
 
 
-def test_cancel_drops_waiting_archives_and_waits_for_the_running_one(tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    started, release = threading.Event(), threading.Event()
-    seen: list[str] = []
-
-    def slow(cache: Cache, archive: Path, sha256: object = None) -> object:
-        seen.append(archive.name)
-        started.set()
-        release.wait(10)
-        raise RuntimeError("not reached in the result")
-
-    monkeypatch.setattr(tree_module, "unpacked_tree", slow)
-    queue = UnpackQueue(Cache(tmp_path / "cache"), 1)
-    queue.put("a", tmp_path / "a.whl")
-    assert started.wait(10)
-    queue.put("b", tmp_path / "b.whl")
-    releaser = threading.Timer(0.2, release.set)
-    releaser.start()
-    queue.cancel()
-    assert seen == ["a.whl"]
+def test_cancel_drops_waiting_archives_and_waits_for_the_running_one(tmp_path: Path, workers: Workers) -> None:
+    gate = tmp_path / "gate"
+    cache = Cache(tmp_path / "cache")
+    busy = _busy(workers, gate)
+    queue = UnpackQueue(cache, workers)
+    queue.put("first", make_wheel(tmp_path, "first", "1.0"))
+    queue.put("second", make_wheel(tmp_path, "second", "1.0"))
+    threading.Timer(0.2, gate.touch).start()
+    queue.cancel()  # both unpacks waited behind the busy worker: dropped
+    assert busy.result(timeout=10) is None
+    assert queue.finish() == {}
+    assert not list((cache.root / "wheels-v1").glob("*/*"))

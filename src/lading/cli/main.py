@@ -85,9 +85,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 def _bug(exc: BaseException) -> int:
     import traceback
 
-    frame = traceback.extract_tb(exc.__traceback__)[-1]
+    where = getattr(exc, "where", None)  # a worker process's error says where it happened there
+    if where is None:
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        where = f"{frame.filename}:{frame.lineno}"
+    name = "" if hasattr(exc, "where") else f"{type(exc).__name__}: "
     print(
-        f"lading bug: {type(exc).__name__}: {exc} (at {frame.filename}:{frame.lineno}); "
+        f"lading bug: {name}{exc} (at {where}); "
         "please report it with the command and the lock file",
         file=sys.stderr,
     )

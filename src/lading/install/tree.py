@@ -6,15 +6,15 @@ network machinery.
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import os
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Callable, Optional
 
 from lading.cache import ARCHIVES, WHEELS, Cache, file_sha256, is_sha256
 from lading.install.wheel import UnpackedWheel, unpack
+from lading.install.workers import Workers
 from lading.model import PackageArchive, PackageDirectory, PackageSdist, PackageVcs, PackageWheel
 
 
@@ -59,80 +59,86 @@ def unpacked_tree(cache: Cache, archive: Path, sha256: Optional[str] = None) -> 
     return UnpackedWheel.load(entry)
 
 
+def unpack_in_cache(cache_root: Path, archive: Path, sha256: Optional[str]) -> Path:
+    """The cache's tree of ``archive`` (a worker task: everything it needs comes as arguments)."""
+    return unpacked_tree(Cache(cache_root), archive, sha256).root
+
+
 class UnpackQueue:
-    """Unpacks verified wheel archives into the cache on ``workers`` threads while downloads go on.
+    """Unpacks verified wheel archives into the cache on ``workers`` while downloads go on.
 
     The largest waiting archive goes first: unpacking, not the network, is the slow part of a cold install
     (one file creation per member), so the biggest wheel should not wait behind small ones. Only archives
     whose hash was verified are put in; a tree is published in the cache only once ``unpack`` checked every
     member, so an unpack that runs while another download of the batch fails still leaves a correct entry.
+    ``on_done`` runs on the thread that learns a tree is ready.
     """
 
-    def __init__(self, cache: Cache, workers: int,
+    def __init__(self, cache: Cache, workers: Workers,
                  on_done: Optional[Callable[[str, UnpackedWheel], None]] = None) -> None:
         self._cache = cache
+        self._workers = workers
         self._on_done = on_done
-        self._waiting: list[tuple[int, int, str, Path, Optional[str]]] = []
-        self._count = itertools.count()
-        self._condition = threading.Condition()
-        self._closed = False
-        self.done = 0
+        self._lock = threading.Condition()
+        self._futures: list[Future[Path]] = []
+        self._pending = 0  # put in, and not yet through _arrived (a future is done before its callbacks ran)
         self._trees: dict[str, UnpackedWheel] = {}
         self._errors: list[BaseException] = []
-        self._threads = [threading.Thread(target=self._work, name=f"lading-unpack-{n}", daemon=True)
-                         for n in range(max(1, workers))]
-        for thread in self._threads:
-            thread.start()
+        self.done = 0
 
     def put(self, key: str, archive: Path, sha256: Optional[str] = None) -> None:
         try:
             size = os.path.getsize(archive)
         except OSError:
             size = 0
-        with self._condition:
-            heapq.heappush(self._waiting, (-size, next(self._count), key, archive, sha256))
-            self._condition.notify()
+        future = self._workers.submit(unpack_in_cache, self._cache.root, archive, sha256, first=-size)
+        with self._lock:
+            self._futures.append(future)
+            self._pending += 1
+        future.add_done_callback(lambda done: self._arrived(key, done))
 
-    def _work(self) -> None:
-        while True:
-            with self._condition:
-                while not self._waiting and not self._closed:
-                    self._condition.wait()
-                if not self._waiting:
-                    return
-                _size, _n, key, archive, sha256 = heapq.heappop(self._waiting)
+    def _arrived(self, key: str, future: Future[Path]) -> None:
+        try:
+            if not future.cancelled():
+                self._take(key, future)
+        finally:
+            with self._lock:
+                self._pending -= 1
+                self._lock.notify_all()
+
+    def _take(self, key: str, future: Future[Path]) -> None:
+        try:
+            tree = UnpackedWheel.load(future.result())
+        except BaseException as error:  # reported by finish(); the other wheels go on
+            with self._lock:
+                self._errors.append(error)
+            return
+        with self._lock:
+            self._trees[key] = tree
+            self.done += 1
+        if self._on_done is not None:
             try:
-                tree = unpacked_tree(self._cache, archive, sha256)
-            except BaseException as error:  # reported by finish(); the other wheels go on
-                with self._condition:
+                self._on_done(key, tree)
+            except BaseException as error:  # reported by finish()
+                with self._lock:
                     self._errors.append(error)
-                continue
-            with self._condition:
-                self._trees[key] = tree
-                self.done += 1
-            if self._on_done is not None:
-                try:
-                    self._on_done(key, tree)
-                except BaseException as error:  # reported by finish()
-                    with self._condition:
-                        self._errors.append(error)
 
     def finish(self) -> dict[str, UnpackedWheel]:
         """Wait for every archive put in; the trees by key, or the first error."""
-        self._close()
+        self._wait()
         if self._errors:
             raise self._errors[0]
         return dict(self._trees)
 
     def cancel(self) -> None:
         """Drop what has not started and wait for the unpacks running now (each leaves no partial entry)."""
-        with self._condition:
-            self._waiting.clear()
-        self._close()
+        with self._lock:
+            futures = list(self._futures)
+        for future in futures:
+            future.cancel()
+        self._wait()
 
-    def _close(self) -> None:
-        with self._condition:
-            self._closed = True
-            self._condition.notify_all()
-        for thread in self._threads:
-            thread.join()
+    def _wait(self) -> None:
+        with self._lock:
+            while self._pending:
+                self._lock.wait()
