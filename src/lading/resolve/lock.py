@@ -27,7 +27,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from packaging.markers import Marker
 from packaging.pylock import Package, PackageSdist, PackageWheel, Pylock
@@ -295,19 +295,29 @@ class LockProvider(Provider):
         identifier: str,
         requirements: Mapping[str, Iterator[Requirement]],
         incompatibilities: Mapping[str, Iterator[Candidate]],
-    ) -> list[Candidate]:
+    ) -> Callable[[], Iterator[Candidate]]:
         found = super().find_matches(identifier, requirements, incompatibilities)
-        if not found:
-            return found
-        name = found[0].name
+        name = canonicalize_name(identifier.partition("[")[0])
         limit = self.constraints.get(name)
-        if limit is not None:
-            found = [c for c in found if limit.contains(c.version, prereleases=True)]
         preferred = self.preferences.get(name)
-        if preferred is not None:
-            first = [c for c in found if c.version == preferred]
-            found = first + [c for c in found if c.version != preferred]
-        return found
+        if limit is None and preferred is None:
+            return found
+
+        def candidates() -> Iterator[Candidate]:
+            allowed = (c for c in found() if limit is None or limit.contains(c.version, prereleases=True))
+            if preferred is None:
+                yield from allowed
+                return
+            passed: list[Candidate] = []  # read before the preferred version turned up
+            for candidate in allowed:
+                if candidate.version == preferred:
+                    yield candidate
+                    break
+                passed.append(candidate)
+            yield from passed
+            yield from allowed
+
+        return candidates
 
     def get_dependencies(self, candidate: Candidate) -> list[Requirement]:
         found = super().get_dependencies(candidate)

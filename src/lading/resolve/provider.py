@@ -468,6 +468,14 @@ def metadata_from_wheel(path: Path, offer: Offer) -> CoreMetadata:
 # --- the resolvelib provider --------------------------------------------------------------------------
 
 
+def _no_candidates() -> Iterator[Candidate]:
+    return iter(())
+
+
+def _offer_version(offer: Offer) -> Version:
+    return offer.version
+
+
 class Provider(AbstractProvider[Requirement, Candidate, str]):
     """Answers resolvelib from a :class:`Finder` and a :class:`MetadataSource` for one environment."""
 
@@ -502,10 +510,12 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
         identifier: str,
         requirements: Mapping[str, Iterator[Requirement]],
         incompatibilities: Mapping[str, Iterator[Candidate]],
-    ) -> list[Candidate]:
+    ) -> Callable[[], Iterator[Candidate]]:
+        """The candidates, newest first, built as the resolver reads them: it mostly takes the first, and a
+        project with thousands of releases (botocore) is asked for again at every step that touches it."""
         wanted = list(requirements[identifier])
         if not wanted:
-            return []
+            return _no_candidates
         name = wanted[0].name
         extras = frozenset().union(*(r.extras for r in wanted))
         for requirement in wanted:
@@ -515,10 +525,15 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
         for requirement in wanted:
             combined &= requirement.specifier
         pins = {r.pinned for r in wanted if r.pinned is not None}
-        offers = [o for o in self.finder.offers(name) if o.version not in excluded]
-        usable = {o.version: o for o in offers if not o.yanked or o.version in pins}
-        allowed = set(combined.filter(usable))  # packaging's rule: pre-releases only when asked or alone
-        return [Candidate(usable[v], extras) for v in sorted(allowed, reverse=True)]
+        offers = self.finder.offers(name)  # newest first, one per version
+
+        def candidates() -> Iterator[Candidate]:
+            usable = (o for o in offers if o.version not in excluded and (not o.yanked or o.version in pins))
+            # packaging's rule: pre-releases only when asked for or when no final release matches
+            for offer in combined.filter(usable, key=_offer_version):
+                yield Candidate(offer, extras)
+
+        return candidates
 
     def is_satisfied_by(self, requirement: Requirement, candidate: Candidate) -> bool:
         if requirement.name != candidate.name or not requirement.extras <= candidate.extras:
