@@ -18,7 +18,8 @@ Method (see BENCHMARKS.md):
   median of the rounds;
 * wall time is measured around the tool's process; peak memory is ``ru_maxrss`` of the tool's process tree from
   ``os.wait4`` (the largest single process, children included once reaped) and, sampled every 20 ms from /proc,
-  the largest simultaneous RSS sum over the tree;
+  the largest simultaneous RSS sum and PSS sum over the tree (PSS counts a page shared by a forked worker
+  and its parent once, split between them; the RSS sum counts it in each);
 * after every run (unmeasured) the venv is checked: the installed distributions must equal the locked set for
   this interpreter, and the number of ``.pyc`` files is recorded.
 
@@ -236,6 +237,19 @@ def _children_map() -> dict[int, list[int]]:
     return kids
 
 
+def _pss_kb(pid: int) -> int:
+    """Proportional set size: pages shared between processes (a forked worker and its parent) counted once
+    in all, split between the sharers; the RSS sum counts them in every process."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1])
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0
+
+
 def _rss_kb(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/statm", "rb") as fh:
@@ -245,24 +259,27 @@ def _rss_kb(pid: int) -> int:
 
 
 class TreeSampler(threading.Thread):
-    """Samples the summed RSS of a process and its descendants until stopped."""
+    """Samples the summed RSS and PSS of a process and its descendants until stopped."""
 
     def __init__(self, pid: int, interval: float = 0.02) -> None:
         super().__init__(daemon=True)
         self.pid = pid
         self.interval = interval
         self.peak_kb = 0
+        self.peak_pss_kb = 0
         self._stop_event = threading.Event()
 
     def run(self) -> None:
         while not self._stop_event.is_set():
             kids = _children_map()
-            total, todo = 0, [self.pid]
+            total, pss, todo = 0, 0, [self.pid]
             while todo:
                 p = todo.pop()
                 total += _rss_kb(p)
+                pss += _pss_kb(p)
                 todo.extend(kids.get(p, ()))
             self.peak_kb = max(self.peak_kb, total)
+            self.peak_pss_kb = max(self.peak_pss_kb, pss)
             self._stop_event.wait(self.interval)
 
     def stop(self) -> None:
@@ -276,6 +293,7 @@ class Measurement:
     seconds: float
     maxrss_mb: float  # largest single process of the tree (ru_maxrss)
     tree_mb: float  # largest sampled RSS sum of the tree
+    tree_pss_mb: float  # largest sampled PSS sum of the tree (shared pages counted once)
     output_tail: str = ""
     installed: int = 0
     pyc: int = 0
@@ -304,6 +322,7 @@ def measure(cmd: list[str], cwd: Path, env: dict[str, str], log_path: Path, time
         seconds=seconds,
         maxrss_mb=usage.ru_maxrss / 1024,
         tree_mb=sampler.peak_kb / 1024,
+        tree_pss_mb=sampler.peak_pss_kb / 1024,
         output_tail=tail if proc.returncode else "",
     )
 
@@ -424,6 +443,8 @@ def summarize(states: list[VariantState], scenarios: list[str]) -> dict[str, dic
                 "maxrss_mb_max": max(m.maxrss_mb for m in ms),
                 "tree_mb": statistics.median(m.tree_mb for m in ms),
                 "tree_mb_max": max(m.tree_mb for m in ms),
+                "tree_pss_mb": statistics.median(m.tree_pss_mb for m in ms),
+                "tree_pss_mb_max": max(m.tree_pss_mb for m in ms),
                 "pyc": statistics.median(m.pyc for m in ms),
                 "installed": statistics.median(m.installed for m in ms),
                 "checks": sorted({m.check for m in ms}),
@@ -443,14 +464,14 @@ def markdown(summary: dict[str, dict[str, dict[str, object]]], meta: dict[str, o
         "Times: median of n runs (min-max in brackets). "
         "Ratios: median / median of the reference tool in the same scenario and bytecode setting. "
         "Peak memory: median over the runs of the largest single process (ru_maxrss) / of the sampled RSS sum "
-        "over the process tree.",
+        "over the process tree / of the sampled PSS sum (pages shared by forked processes counted once).",
         "",
     ]
     for scenario, rows in summary.items():
         out.append(f"### {scenario} cache")
         out.append("")
         out.append("| tool | bytecode | n | median s (min-max) | x uv | x pip | x micropipenv "
-                   "| peak RSS MB: process / tree | .pyc files | command |")
+                   "| peak MB: process RSS / tree RSS / tree PSS | .pyc files | command |")
         out.append("|---|---|---|---|---|---|---|---|---|---|")
         for r in sorted(rows.values(), key=lambda row: (not row["bytecode"], order[str(row["tool"])])):
             def ratio(key: str, r: dict[str, object] = r) -> str:
@@ -460,7 +481,8 @@ def markdown(summary: dict[str, dict[str, dict[str, object]]], meta: dict[str, o
             out.append(
                 f"| {r['tool']} | {'yes' if r['bytecode'] else 'no'} | {r['runs']} | {r['median_s']:.2f} "
                 f"({r['min_s']:.2f}-{r['max_s']:.2f}) | {ratio('ratio_to_uv')} | {ratio('ratio_to_pip')} | "
-                f"{ratio('ratio_to_micropipenv')} | {r['maxrss_mb']:.0f} / {r['tree_mb']:.0f} | {r['pyc']:.0f} | "
+                f"{ratio('ratio_to_micropipenv')} | {r['maxrss_mb']:.0f} / {r['tree_mb']:.0f} / "
+                f"{r['tree_pss_mb']:.0f} | {r['pyc']:.0f} | "
                 f"`{r['command']}`{check} |"
             )
         out.append("")
