@@ -788,18 +788,10 @@ class _EarlyLinks:
         action = self._actions.get(name)
         if action is None:
             return
-        with self._lock:
-            if name in self._started:
-                return
-            placeholder: Future[None] = Future()  # claims the name while the venv is waited for
-            self._started[name] = placeholder
-        try:
-            future = _submit_link(self._workers, action, tree, self._destination(), self._script_interpreter,
-                                  self._link_mode, self._tag)
-        except BaseException as error:
-            placeholder.set_exception(error)
-            raise
-        future.add_done_callback(lambda done: _chain(done, placeholder))
+        with self._lock:  # held while a venv still being made is waited for: each name is submitted once
+            if name not in self._started:
+                self._started[name] = _submit_link(self._workers, action, tree, self._destination(),
+                                                   self._script_interpreter, self._link_mode, self._tag)
 
     def finish(self, trees: Mapping[NormalizedName, UnpackedWheel], progress: Progress) -> None:
         """Link what is left and wait for every link; the first failure is raised."""
@@ -816,15 +808,6 @@ class _EarlyLinks:
             started = list(self._started.values())
         for future in started:
             future.cancel()
-
-
-def _chain(done: Future[None], into: Future[None]) -> None:
-    if done.cancelled():
-        into.cancel()
-    elif done.exception() is not None:
-        into.set_exception(done.exception())
-    else:
-        into.set_result(None)
 
 
 def _submit_link(workers: Workers, action: Action, tree: UnpackedWheel, destination: Destination,
