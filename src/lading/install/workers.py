@@ -28,6 +28,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Callable, NoReturn, Optional, Protocol
 
+from lading.errors import LadingError
 from lading.install import InstallError
 
 #: Tasks with a smaller ``first`` run earlier; equal ones in the order they came.
@@ -42,15 +43,15 @@ class Workers(Protocol):
         """Wait for the tasks submitted (``cancel``: drop those not started), then stop the workers."""
 
 
+#: Whether start_workers forks; tests turn it off to run the thread variant.
+PROCESSES = sys.platform.startswith("linux")
+
+
 def start_workers(count: int) -> Workers:
     """``count`` workers: processes where forking is safe and cheap (Linux), threads elsewhere."""
     if PROCESSES and hasattr(os, "fork"):
         return ProcessWorkers(count)
     return ThreadWorkers(count)
-
-
-#: Whether start_workers forks; tests turn it off to run the thread variant.
-PROCESSES = sys.platform.startswith("linux")
 
 
 @dataclass(order=True)
@@ -382,19 +383,13 @@ def _portable(error: BaseException) -> tuple[BaseException, Optional[BaseExcepti
     by KeyboardInterrupt is stopped in the parent too) come as themselves; anything else is a bug, named with
     the place in the worker where it happened."""
     cause = error.__cause__
-    if isinstance(error, Exception) and not _is_lading(error):
+    if isinstance(error, Exception) and not isinstance(error, LadingError):
         return WorkerBug.of(error), None
     try:
         pickle.loads(pickle.dumps((error, cause), protocol=pickle.HIGHEST_PROTOCOL))
     except Exception:
         return WorkerBug.of(error), None
     return error, cause
-
-
-def _is_lading(error: BaseException) -> bool:
-    from lading.errors import LadingError
-
-    return isinstance(error, LadingError)
 
 
 class WorkerBug(Exception):
