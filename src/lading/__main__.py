@@ -1,3 +1,3 @@
-from lading.cli.main import main
+from lading.cli.main import entry
 
-raise SystemExit(main())
+entry()

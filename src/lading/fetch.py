@@ -211,6 +211,9 @@ def fetch_all(
     wanted = list(dict.fromkeys(downloads))
     if client is None and not offline and not all(_cached(cache, d) is not None for d in wanted):
         # made only when something is downloaded: a warm run never imports the HTTP stack
+        from lading.index.tls import prepare
+
+        prepare()  # the CA bundle loads on another core while the HTTP stack is imported
         if client_factory is not None:
             client = client_factory()
         else:

@@ -700,6 +700,53 @@ def test_python_m_lading_version() -> None:
     assert done.stdout.strip() == f"lading {lading.__version__}"
 
 
+def _program(code: str, tmp_path: Path) -> subprocess.CompletedProcess[bytes]:
+    """Run ``code`` (which ends in calling the program's entry) in a new interpreter, stdout to a pipe."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60, check=False, cwd=tmp_path)
+
+
+def test_the_program_exits_with_mains_code_and_its_whole_output(tmp_path: Path, cli: Any) -> None:
+    lock = hashed_requirements(tmp_path / "proj")
+    expected = cli("export", lock, "--to", "requirements")
+    assert expected.code == 0 and "--hash=sha256:" in expected.out
+    done = subprocess.run([sys.executable, "-m", "lading", "export", str(lock), "--to", "requirements"],
+                          capture_output=True, timeout=60, check=False, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode() == expected.out
+    missing = subprocess.run([sys.executable, "-m", "lading", "show", str(tmp_path / "nowhere")],
+                             capture_output=True, timeout=60, check=False)
+    assert missing.returncode == cli("show", tmp_path / "nowhere").code == 2
+    assert b"no such file" in missing.stderr
+
+
+def test_the_program_runs_exit_handlers_and_flushes_buffered_output(tmp_path: Path) -> None:
+    done = _program(
+        "import atexit, sys\n"
+        "atexit.register(lambda: sys.stderr.write('handler ran\\n'))\n"
+        "sys.stdout.write('x' * 200000)  # more than a pipe holds, still in the buffer when main returns\n"
+        "sys.argv = ['lading', 'show', 'nowhere']\n"
+        "from lading.cli.main import entry\n"
+        "entry()\n",
+        tmp_path,
+    )
+    assert done.returncode == 2  # a usage error, as main() says
+    assert done.stdout == b"x" * 200000
+    assert done.stderr.endswith(b"handler ran\n")
+
+
+def test_the_program_waits_for_a_thread_still_running(tmp_path: Path) -> None:
+    done = _program(
+        "import sys, threading, time\n"
+        "threading.Thread(target=lambda: (time.sleep(0.5), print('thread finished', flush=True))).start()\n"
+        "sys.argv = ['lading', 'show', 'nowhere']\n"
+        "from lading.cli.main import entry\n"
+        "entry()\n",
+        tmp_path,
+    )
+    assert done.returncode == 2  # a usage error, as main() says
+    assert done.stdout == b"thread finished\n"
+
+
 def test_unexpected_exception_is_one_line_bug_report(
     tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,11 +7,13 @@ Exit codes: 0 success; 1 a LadingError (bad input, stale or unsound lock, unreac
 from __future__ import annotations
 
 import argparse
+import atexit
 import gc
 import os
 import sys
+import threading
 from collections.abc import Sequence
-from typing import Optional
+from typing import NoReturn, Optional
 
 from lading import __version__
 from lading.errors import LadingError, UsageError, disk_full
@@ -80,6 +82,28 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return full.exit_code
     except Exception as exc:  # the one place a bug is turned into a report line
         return _bug(exc)
+
+
+def entry() -> NoReturn:
+    """The ``lading`` program: :func:`main`, then an exit that skips the interpreter's teardown.
+
+    Tearing down a run's heap (a parsed lock, thousands of file entries) takes longer than many a warm
+    install (30 ms of a one-second cold one); nothing is left to do by then. Output is flushed and the
+    exit handlers run as on a normal exit; with a thread of the run still alive the normal exit (which
+    waits for it) is taken.
+    """
+    code = main()
+    if threading.active_count() > 1:
+        raise SystemExit(code)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        pass  # a closed pipe lost what it lost; as main() says, that is not an error
+    except OSError:
+        raise SystemExit(code) from None  # let the normal exit report the failed write
+    atexit._run_exitfuncs()
+    os._exit(code)
 
 
 def _bug(exc: BaseException) -> int:

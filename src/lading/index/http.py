@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import netrc
 import os
-import ssl
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -32,10 +31,10 @@ from urllib3.util.retry import Retry
 
 from lading.errors import IndexError_
 from lading.index.config import env_credentials, redact, redact_text
+from lading.index.tls import ssl_context
 
 log = logging.getLogger("lading.index")
 
-_CA_BUNDLE_VARIABLES = ("PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _CONDITIONAL = frozenset({"if-none-match", "if-modified-since"})
 #: A server asking for a longer pause than this is treated as asking for this long.
@@ -96,16 +95,6 @@ def strip_credentials(url: str) -> tuple[str, Optional[tuple[str, str]]]:
     user, _, password = userinfo.partition(":")
     clean = urlunsplit(SplitResult(parts.scheme, hostport, *parts[2:]))
     return clean, (unquote(user), unquote(password))
-
-
-def ssl_context(environ: Mapping[str, str] = os.environ) -> ssl.SSLContext:
-    for variable in _CA_BUNDLE_VARIABLES:
-        bundle = environ.get(variable)
-        if bundle and Path(bundle).exists():
-            if Path(bundle).is_dir():
-                return ssl.create_default_context(capath=bundle)
-            return ssl.create_default_context(cafile=bundle)
-    return ssl.create_default_context()
 
 
 class HttpClient:

@@ -46,7 +46,8 @@ from urllib3.util.retry import Retry
 
 from lading.artifacts.oci.auth import Challenge, Credentials, find_credentials, parse_challenge
 from lading.errors import LadingError
-from lading.index.http import MAX_RETRY_AFTER, ssl_context
+from lading.index.http import MAX_RETRY_AFTER
+from lading.index.tls import ssl_context
 from lading.progress import Progress
 
 log = logging.getLogger("lading.oci")
